@@ -1,0 +1,73 @@
+# Gyrfalcon developer entry points. `make help` lists them.
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+PYTEST ?= $(PYTHON) -m pytest
+SOURCES_PY := python/gyrfalcon tests benchmarks
+
+.PHONY: help
+help: ## Show this help
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+		awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: install
+install: ## Install the package with test and lint extras (builds the Rust engine)
+	$(PYTHON) -m pip install '.[test,lint]'
+
+.PHONY: build-dev
+build-dev: ## Build the extension in debug mode into the source tree (maturin develop)
+	maturin develop --uv 2>/dev/null || maturin develop
+
+.PHONY: build-prod
+build-prod: ## Build a release wheel into dist/
+	maturin build --release --out dist
+
+.PHONY: format
+format: ## Format Python and Rust sources
+	$(PYTHON) -m ruff format $(SOURCES_PY)
+	$(PYTHON) -m ruff check --fix $(SOURCES_PY)
+	cargo fmt
+
+.PHONY: lint-python
+lint-python: ## ruff and mypy --strict on the package
+	$(PYTHON) -m ruff check $(SOURCES_PY)
+	$(PYTHON) -m ruff format --check $(SOURCES_PY)
+	$(PYTHON) -m mypy
+
+.PHONY: lint-rust
+lint-rust: ## rustfmt and clippy (policy in Cargo.toml)
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	cargo clippy --all-targets --no-default-features -- -D warnings
+
+.PHONY: stubtest
+stubtest: ## mypy stubtest: the compiled module against _native.pyi
+	$(PYTHON) -m mypy.stubtest gyrfalcon._native --mypy-config-file pyproject.toml
+
+.PHONY: lint
+lint: lint-python lint-rust stubtest ## All lint steps
+
+.PHONY: test-rust
+test-rust: ## Rust tests of the protocol core (no Python needed)
+	cargo test --no-default-features
+
+.PHONY: test-python
+test-python: ## Every Python test (engine tests on both engines)
+	$(PYTEST)
+
+.PHONY: test-python-engine
+test-python-engine: ## Engine and server tests with the pure-Python twin as the default engine
+	GYRFALCON_ENGINE=python $(PYTEST) tests/engine
+
+.PHONY: test
+test: test-rust test-python ## Every test, Rust and Python
+
+.PHONY: bench
+bench: ## Engine micro-benchmarks (native vs twin) and the ratios report
+	$(PYTHON) benchmarks/engine/report.py
+
+.PHONY: fuzz
+fuzz: ## Run each cargo-fuzz target for FUZZ_SECONDS (default 60) on nightly
+	bash rust/fuzz/run.sh $${FUZZ_SECONDS:-60}
+
+.PHONY: all
+all: format lint test ## Format, lint and test
