@@ -1,0 +1,1 @@
+"""Testing helpers for Gyrfalcon apps and for the WebSocket engine."""
