@@ -1,0 +1,207 @@
+"""Loading and running the conformance vectors of ``tests/vectors``.
+
+The format is described in ``tests/vectors/README.md``. ``run_vector()``
+builds an engine as a vector says, feeds its input in the given pieces and
+returns what can be compared with the vector's ``expect``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from gyrfalcon.testing.pair import deterministic_random, open_engine
+
+VECTOR_DIR = Path(__file__).resolve().parent.parent / 'vectors'
+
+Vector = dict[str, Any]
+Buffer = bytes | bytearray | memoryview
+
+SPLIT_LIMIT = 64
+"""Inputs shorter than this are also fed split at every point."""
+
+
+def load_vectors() -> list[Vector]:
+    """Read every vector file, in file name order."""
+    vectors: list[Vector] = []
+    for path in sorted(VECTOR_DIR.glob('*.json')):
+        for vector in json.loads(path.read_text(encoding='utf-8')):
+            vector['file'] = path.name
+            vectors.append(vector)
+    return vectors
+
+
+def as_buffer(data: bytes, kind: str) -> Buffer:
+    """Return `data` as a ``bytes``, ``bytearray`` or ``memoryview``.
+
+    ``'strided'`` is a view that is not C-contiguous: every other byte of a
+    buffer twice as long.
+    """
+    if kind == 'bytes':
+        return data
+    if kind == 'bytearray':
+        return bytearray(data)
+    if kind == 'memoryview':
+        return memoryview(data)
+    backing = bytearray(2 * len(data))
+    backing[::2] = data
+    view = memoryview(backing)[::2]
+    assert len(data) < 2 or not view.c_contiguous
+    return view
+
+
+def feeding_modes(data: bytes, kind: str) -> Iterator[tuple[str, list[Buffer]]]:
+    """Yield the ways to feed `data`: whole, byte by byte, every split."""
+    buffer = as_buffer(data, kind)
+    yield 'whole', [buffer]
+    if len(data) > 1:
+        yield 'byte-by-byte', [buffer[i : i + 1] for i in range(len(data))]
+    if len(data) < SPLIT_LIMIT:
+        for point in range(1, len(data)):
+            yield f'split-at-{point}', [buffer[:point], buffer[point:]]
+
+
+def build_engine(engine: ModuleType, vector: Vector) -> Any:
+    """Create the engine a vector starts from, with its actions done."""
+    options = dict(vector.get('options', {}))
+    role = vector['role']
+    if vector.get('open', True):
+        connection = open_engine(engine, role, options)
+    elif role == 'server':
+        connection = engine.ServerConnection(**options)
+    else:
+        options.setdefault('random', deterministic_random())
+        connection = engine.ClientConnection('server.example.com', '/chat', **options)
+        connection.send_request()
+        connection.data_to_send()
+    for action in vector.get('actions', ()):
+        args = list(action.get('args', ()))
+        if action['call'] == 'receive_data':
+            args = [bytes.fromhex(args[0])]
+        getattr(connection, action['call'])(*args)
+        connection.data_to_send()
+    return connection
+
+
+def run_vector(
+    engine: ModuleType, vector: Vector, pieces: Sequence[Buffer]
+) -> tuple[Any, int, bytes]:
+    """Feed a vector's input in `pieces`.
+
+    Returns:
+        The connection, the OR of the returned flags, and everything
+        ``data_to_send()`` returned.
+    """
+    connection = build_engine(engine, vector)
+    flags = 0
+    output = bytearray()
+    for piece in pieces:
+        flags |= connection.receive_data(piece)
+        output += connection.data_to_send()
+    if vector.get('eof'):
+        flags |= connection.receive_eof()
+        output += connection.data_to_send()
+    return connection, flags, bytes(output)
+
+
+def _pair(value: tuple[int, str] | None) -> list[Any] | None:
+    return None if value is None else [value[0], value[1]]
+
+
+def _text(value: bytes) -> str:
+    return value.decode('latin-1')
+
+
+def _headers(headers: Sequence[tuple[bytes, bytes]]) -> list[list[str]]:
+    return [[_text(name), _text(value)] for name, value in headers]
+
+
+def _request(request: Any, wanted: dict[str, Any]) -> dict[str, Any]:
+    if request is None:
+        return {'request': None}
+    found = {
+        'method': request.method,
+        'target': _text(request.target),
+        'path': request.path,
+        'raw_path': _text(request.raw_path),
+        'query_string': _text(request.query_string),
+        'http_version': request.http_version,
+        'key': request.key,
+        'subprotocols': list(request.subprotocols),
+        'extensions': [
+            [name, [[param, value] for param, value in params]]
+            for name, params in request.extensions
+        ],
+        'headers': _headers(request.headers),
+    }
+    return {key: found[key] for key in wanted}
+
+
+def _response(response: Any, wanted: dict[str, Any]) -> dict[str, Any]:
+    if response is None:
+        return {'response': None}
+    found = {
+        'status': response.status,
+        'reason': response.reason,
+        'headers': _headers(response.headers),
+        'subprotocol': response.subprotocol,
+        'extensions': [list(item) for item in response.extensions],
+        'body': response.body.hex(' '),
+    }
+    return {key: found[key] for key in wanted}
+
+
+def observe(connection: Any, flags: int, output: bytes, expect: Vector) -> Vector:
+    """Collect the values a vector's ``expect`` names, in its format."""
+    seen: Vector = {}
+    for key in expect:
+        if key == 'flags':
+            seen[key] = flags
+        elif key == 'output':
+            seen[key] = output.hex(' ')
+        elif key == 'state':
+            seen[key] = connection.state.name
+        elif key in ('error', 'close_received', 'close_sent'):
+            seen[key] = _pair(getattr(connection, key))
+        elif key == 'close_expected':
+            seen[key] = connection.close_expected()
+        elif key == 'last_pong':
+            pong = connection.last_pong
+            seen[key] = None if pong is None else pong.hex()
+        elif key in (
+            'close_code',
+            'close_reason',
+            'queued_messages',
+            'queued_bytes',
+            'reading_paused',
+        ):
+            seen[key] = getattr(connection, key)
+        elif key == 'request':
+            seen[key] = _request(connection.request, expect[key])
+        elif key == 'response':
+            seen[key] = _response(connection.response, expect[key])
+        elif key != 'messages':
+            raise AssertionError(f'unknown expect key {key!r}')
+    if 'messages' in expect:
+        messages = []
+        while (message := connection.next_message()) is not None:
+            if isinstance(message, str):
+                messages.append({'type': 'text', 'data': message})
+            else:
+                messages.append({'type': 'binary', 'data': message.hex()})
+        seen['messages'] = messages
+    return seen
+
+
+def normalise(expect: Vector) -> Vector:
+    """Put a vector's ``expect`` in the form ``observe()`` produces."""
+    wanted = dict(expect)
+    if 'output' in wanted:
+        wanted['output'] = bytes.fromhex(wanted['output']).hex(' ')
+    if 'response' in wanted and 'body' in wanted['response']:
+        body = bytes.fromhex(wanted['response']['body'])
+        wanted['response'] = {**wanted['response'], 'body': body.hex(' ')}
+    return wanted

@@ -1,0 +1,523 @@
+"""The connection state machine (RFC 6455 §5-§7), both roles.
+
+States, the closing handshake both ways, ``fail()``, EOF, the close results,
+the frames each ``send_*`` call produces, and the exact exception for every
+call made in a state that does not allow it.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from gyrfalcon.errors import InvalidState
+from gyrfalcon.protocol.common import (
+    CLOSE_RECEIVED,
+    CLOSED,
+    FAILED,
+    OUTPUT,
+    PONG,
+    State,
+)
+from gyrfalcon.testing.pair import STANDARD_REQUEST, open_engine
+
+from ._vectors import as_buffer
+
+KEY = bytes.fromhex('37fa213d')
+ROLES = ('server', 'client')
+
+
+def xor(data: bytes) -> bytes:
+    return bytes(b ^ KEY[i % 4] for i, b in enumerate(data))
+
+
+def out(role: str, opcode: int, payload: bytes = b'') -> bytes:
+    """The frame an engine in `role` sends (clients mask with the RFC key)."""
+    if len(payload) < 126:
+        length = bytes([len(payload)])
+    elif len(payload) < 65536:
+        length = bytes([126]) + len(payload).to_bytes(2, 'big')
+    else:
+        length = bytes([127]) + len(payload).to_bytes(8, 'big')
+    if role == 'server':
+        return bytes([0x80 | opcode]) + length + payload
+    return bytes([0x80 | opcode, 0x80 | length[0]]) + length[1:] + KEY + xor(payload)
+
+
+def incoming(role: str, opcode: int, payload: bytes = b'', fin: bool = True) -> bytes:
+    """A frame the engine in `role` receives."""
+    first = (0x80 if fin else 0) | opcode
+    if role == 'server':
+        return bytes([first, 0x80 | len(payload)]) + KEY + xor(payload)
+    return bytes([first, len(payload)]) + payload
+
+
+def close(code: int, reason: str = '') -> bytes:
+    return code.to_bytes(2, 'big') + reason.encode()
+
+
+def connecting(engine: ModuleType, role: str) -> Any:
+    if role == 'server':
+        return engine.ServerConnection()
+    return engine.ClientConnection('server.example.com')
+
+
+def in_state(engine: ModuleType, role: str, state: State) -> Any:
+    """A connection brought to `state` the ordinary way."""
+    if state is State.CONNECTING:
+        return connecting(engine, role)
+    connection = open_engine(engine, role)
+    if state is State.CLOSING:
+        connection.send_close()
+    elif state is State.CLOSED:
+        connection.receive_eof()
+    connection.data_to_send()
+    return connection
+
+
+@pytest.fixture(params=ROLES)
+def role(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+class TestStates:
+    """RFC 6455 §4, §7: the four states."""
+
+    def test_initial(self, engine: ModuleType, role: str) -> None:
+        connection = connecting(engine, role)
+        assert connection.state is State.CONNECTING
+        assert connection.close_expected() is False
+        for name in (
+            'request',
+            'response',
+            'close_sent',
+            'close_received',
+            'close_code',
+            'close_reason',
+            'error',
+            'last_pong',
+        ):
+            assert getattr(connection, name) is None, name
+        assert connection.queued_messages == 0
+        assert connection.queued_bytes == 0
+        assert connection.reading_paused is False
+        assert connection.pending_output == 0
+        assert connection.writing_paused is False
+        assert connection.next_message() is None
+        assert connection.data_to_send() == b''
+
+    def test_state_is_the_shared_enum(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        assert type(connection.state) is State
+        assert connection.state == 1
+
+    def test_open(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        assert connection.state is State.OPEN
+        assert connection.close_expected() is False
+        assert connection.close_code is None
+
+    def test_empty_input_consumes_nothing(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        assert connection.receive_data(b'') == 0
+        assert connection.receive_data(bytearray()) == 0
+        assert connection.receive_data(memoryview(b'')) == 0
+
+    def test_wrong_input_type(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        for bad in ('text', 1, None):
+            with pytest.raises(TypeError):
+                connection.receive_data(bad)
+
+    def test_closed_ignores_input(self, engine: ModuleType, role: str) -> None:
+        connection = in_state(engine, role, State.CLOSED)
+        assert connection.receive_data(incoming(role, 9, b'ping')) == 0
+        assert connection.receive_data(b'\xff' * 10) == 0
+        assert connection.data_to_send() == b''
+        assert connection.receive_eof() == 0
+
+
+class TestSending:
+    """RFC 6455 §5.6, §5.5: the frames the send methods produce."""
+
+    def test_send_text(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        assert connection.send_text('Hello') is None
+        assert connection.pending_output == len(out(role, 1, b'Hello'))
+        assert connection.data_to_send() == out(role, 1, b'Hello')
+        assert connection.pending_output == 0
+
+    def test_send_text_utf8(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        connection.send_text('κόσμε')
+        assert connection.data_to_send() == out(role, 1, 'κόσμε'.encode())
+
+    def test_send_text_surrogate(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        with pytest.raises(UnicodeEncodeError):
+            connection.send_text('\ud800')
+
+    @pytest.mark.parametrize('kind', ['bytes', 'bytearray', 'memoryview', 'strided'])
+    def test_send_binary(self, engine: ModuleType, role: str, kind: str) -> None:
+        connection = open_engine(engine, role)
+        data = bytes(range(200))
+        connection.send_binary(as_buffer(data, kind))
+        assert connection.data_to_send() == out(role, 2, data)
+
+    def test_send_binary_copies(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        data = bytearray(b'abc')
+        connection.send_binary(data)
+        data[:] = b'xyz'
+        assert connection.data_to_send() == out(role, 2, b'abc')
+
+    @pytest.mark.parametrize('size', [0, 125, 126, 65535, 65536, 70000])
+    def test_length_forms(self, engine: ModuleType, role: str, size: int) -> None:
+        connection = open_engine(engine, role)
+        connection.send_binary(bytes(size))
+        assert connection.data_to_send() == out(role, 2, bytes(size))
+
+    def test_output_joined_in_order(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        connection.send_text('a')
+        connection.send_binary(b'b')
+        connection.send_ping(b'c')
+        connection.send_pong(b'd')
+        assert connection.data_to_send() == (
+            out(role, 1, b'a')
+            + out(role, 2, b'b')
+            + out(role, 9, b'c')
+            + out(role, 10, b'd')
+        )
+        assert connection.data_to_send() == b''
+
+    def test_ping_pong(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        connection.send_ping()
+        connection.send_pong()
+        connection.send_ping(bytes(125))
+        connection.send_pong(bytearray(125))
+        assert connection.data_to_send() == (
+            out(role, 9)
+            + out(role, 10)
+            + out(role, 9, bytes(125))
+            + out(role, 10, bytes(125))
+        )
+
+    @pytest.mark.parametrize('method', ['send_ping', 'send_pong'])
+    def test_control_payload_limit(
+        self, engine: ModuleType, role: str, method: str
+    ) -> None:
+        connection = open_engine(engine, role)
+        with pytest.raises(ValueError) as info:
+            getattr(connection, method)(bytes(126))
+        assert str(info.value) == 'control frame payload exceeds 125 bytes'
+        assert connection.data_to_send() == b''
+
+    def test_wrong_types(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        with pytest.raises(TypeError):
+            connection.send_text(b'bytes')
+        with pytest.raises(TypeError):
+            connection.send_binary('text')
+        with pytest.raises(TypeError):
+            connection.send_ping('text')
+        with pytest.raises(TypeError):
+            connection.send_pong(1)
+        with pytest.raises(TypeError):
+            connection.send_close('1000')
+        with pytest.raises(TypeError):
+            connection.send_close(1000, b'reason')
+        with pytest.raises(TypeError):
+            connection.fail(1000, b'reason')
+        assert connection.state is State.OPEN
+
+    def test_writing_paused(self, engine: ModuleType, role: str) -> None:
+        header = len(out(role, 2))
+        for size, paused in [(100 - header - 1, False), (100 - header, True)]:
+            connection = open_engine(engine, role, {'write_limit': 100})
+            connection.send_binary(bytes(size))
+            assert connection.pending_output == size + header
+            assert connection.writing_paused is paused
+            connection.data_to_send()
+            assert connection.writing_paused is False
+
+
+class TestClosingHandshake:
+    """RFC 6455 §7.1.2-§7.1.5: closing, started by either side."""
+
+    def test_we_close_first(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        assert connection.send_close(1000, 'bye') is None
+        assert connection.data_to_send() == out(role, 8, close(1000, 'bye'))
+        assert connection.state is State.CLOSING
+        assert connection.close_sent == (1000, 'bye')
+        assert connection.close_expected() is False
+        assert connection.close_code is None
+        flags = connection.receive_data(incoming(role, 8, close(1000, 'ok')))
+        assert flags == CLOSE_RECEIVED | CLOSED
+        assert connection.data_to_send() == b''
+        assert connection.state is State.CLOSED
+        assert connection.close_received == (1000, 'ok')
+        assert connection.close_expected() is True
+        assert (connection.close_code, connection.close_reason) == (1000, 'ok')
+
+    def test_default_close(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        connection.send_close()
+        assert connection.data_to_send() == out(role, 8, close(1000))
+        assert connection.close_sent == (1000, '')
+
+    def test_peer_closes_first(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        flags = connection.receive_data(incoming(role, 8, close(1001, 'away')))
+        assert flags == CLOSE_RECEIVED | OUTPUT | CLOSED
+        assert connection.data_to_send() == out(role, 8, close(1001))
+        assert connection.close_received == (1001, 'away')
+        assert connection.close_sent == (1001, '')
+        assert (connection.close_code, connection.close_reason) == (1001, 'away')
+
+    def test_peer_closes_without_code(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        connection.receive_data(incoming(role, 8))
+        assert connection.data_to_send() == out(role, 8)
+        assert connection.close_received == (1005, '')
+        assert connection.close_sent == (1005, '')
+        assert (connection.close_code, connection.close_reason) == (1005, '')
+
+    def test_messages_discarded_while_closing(
+        self, engine: ModuleType, role: str
+    ) -> None:
+        connection = open_engine(engine, role)
+        connection.receive_data(incoming(role, 1, b'kept'))
+        connection.receive_data(incoming(role, 1, b'Hel', fin=False))
+        connection.send_close()
+        assert connection.receive_data(incoming(role, 0, b'lo')) == 0
+        assert connection.receive_data(incoming(role, 2, b'late')) == 0
+        assert connection.queued_messages == 1
+        assert connection.next_message() == 'kept'
+
+    def test_close_in_the_middle_of_a_frame(
+        self, engine: ModuleType, role: str
+    ) -> None:
+        connection = open_engine(engine, role)
+        frame = incoming(role, 2, b'0123456789')
+        connection.receive_data(frame[:-4])
+        connection.send_close()
+        assert connection.receive_data(frame[-4:]) == 0
+        assert connection.next_message() is None
+        assert (
+            connection.receive_data(incoming(role, 8, close(1000)))
+            == CLOSE_RECEIVED | CLOSED
+        )
+
+    @pytest.mark.parametrize(
+        'code', [999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 0, -1]
+    )
+    def test_invalid_code(self, engine: ModuleType, role: str, code: int) -> None:
+        connection = open_engine(engine, role)
+        with pytest.raises(ValueError) as info:
+            connection.send_close(code)
+        assert str(info.value) == f'invalid close code {code}'
+        assert connection.state is State.OPEN
+        assert connection.data_to_send() == b''
+
+    @pytest.mark.parametrize('code', [1000, 1003, 1007, 1014, 3000, 4999])
+    def test_valid_codes(self, engine: ModuleType, role: str, code: int) -> None:
+        connection = open_engine(engine, role)
+        connection.send_close(code)
+        assert connection.data_to_send() == out(role, 8, close(code))
+
+    def test_reason_limit(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        with pytest.raises(ValueError) as info:
+            connection.send_close(1000, 'é' * 62)
+        assert str(info.value) == 'close reason exceeds 123 bytes'
+        connection.send_close(1000, 'é' * 61 + 'x')
+        assert connection.data_to_send() == out(role, 8, close(1000, 'é' * 61 + 'x'))
+
+    def test_code_checked_before_reason(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        with pytest.raises(ValueError, match='invalid close code 1005'):
+            connection.send_close(1005, 'x' * 200)
+
+
+class TestFail:
+    """RFC 6455 §7.1.7: failing the connection for our own reasons."""
+
+    def test_when_open(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        connection.receive_data(incoming(role, 1, b'partial', fin=False))
+        assert connection.fail(1011, 'keepalive ping timeout') is None
+        assert connection.data_to_send() == out(
+            role, 8, close(1011, 'keepalive ping timeout')
+        )
+        assert connection.state is State.CLOSED
+        assert connection.close_expected() is True
+        assert connection.close_sent == (1011, 'keepalive ping timeout')
+        assert connection.error is None
+        assert (connection.close_code, connection.close_reason) == (
+            1011,
+            'keepalive ping timeout',
+        )
+        assert connection.receive_data(incoming(role, 0, b'!')) == 0
+        assert connection.next_message() is None
+
+    def test_reason_truncated_at_character(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        connection.fail(1008, 'a' + '€' * 50)
+        reason = 'a' + '€' * 40
+        assert len(reason.encode()) == 121
+        assert connection.close_sent == (1008, reason)
+        assert connection.data_to_send() == out(role, 8, close(1008, reason))
+
+    def test_reason_truncated_exactly(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        connection.fail(1008, 'x' * 500)
+        assert connection.close_sent == (1008, 'x' * 123)
+
+    def test_invalid_code(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        with pytest.raises(ValueError) as info:
+            connection.fail(1006)
+        assert str(info.value) == 'invalid close code 1006'
+        assert connection.state is State.OPEN
+
+    def test_when_closing(self, engine: ModuleType, role: str) -> None:
+        connection = in_state(engine, role, State.CLOSING)
+        connection.fail(1011, 'timeout')
+        assert connection.data_to_send() == b''
+        assert connection.state is State.CLOSED
+        assert connection.close_expected() is True
+        assert connection.close_sent == (1000, '')
+        assert connection.close_code == 1000
+
+    def test_when_closed(self, engine: ModuleType, role: str) -> None:
+        connection = in_state(engine, role, State.CLOSED)
+        connection.fail(1011)
+        connection.fail(1006)
+        assert connection.data_to_send() == b''
+        assert connection.close_sent is None
+
+    def test_when_connecting(self, engine: ModuleType, role: str) -> None:
+        connection = connecting(engine, role)
+        with pytest.raises(InvalidState) as info:
+            connection.fail(1011)
+        assert str(info.value) == 'fail() is not allowed in state CONNECTING'
+
+
+class TestPeerFaults:
+    """RFC 6455 §7.1.7: the peer's faults never raise."""
+
+    def test_fault_result(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        connection.receive_data(incoming(role, 1, b'a', fin=False))
+        flags = connection.receive_data(incoming(role, 3))
+        assert flags == FAILED | OUTPUT | CLOSED
+        message = 'received frame with reserved opcode 3'
+        assert connection.error == (1002, message)
+        assert connection.close_sent == (1002, message)
+        assert connection.close_received is None
+        assert (connection.close_code, connection.close_reason) == (1002, message)
+        assert connection.data_to_send() == out(role, 8, close(1002, message))
+        assert connection.next_message() is None
+
+    def test_fault_while_closing(self, engine: ModuleType, role: str) -> None:
+        connection = in_state(engine, role, State.CLOSING)
+        flags = connection.receive_data(incoming(role, 0))
+        assert flags == FAILED | CLOSED
+        assert connection.data_to_send() == b''
+        message = 'received continuation frame without a message in progress'
+        assert connection.error == (1002, message)
+        assert connection.close_sent == (1000, '')
+        assert (connection.close_code, connection.close_reason) == (1002, message)
+
+    def test_pong_never_an_error(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        assert connection.receive_data(incoming(role, 10, b'unsolicited')) == PONG
+        assert connection.last_pong == b'unsolicited'
+        assert connection.receive_data(incoming(role, 10)) == PONG
+        assert connection.last_pong == b''
+
+
+class TestEof:
+    """The transport closed under us: ``receive_eof()``."""
+
+    @pytest.mark.parametrize('state', [State.CONNECTING, State.OPEN, State.CLOSING])
+    def test_eof(self, engine: ModuleType, role: str, state: State) -> None:
+        connection = in_state(engine, role, state)
+        assert connection.receive_eof() == CLOSED
+        assert connection.state is State.CLOSED
+        assert connection.close_expected() is True
+        assert connection.error is None
+        assert connection.data_to_send() == b''
+        assert connection.receive_eof() == 0
+
+    def test_eof_close_results(self, engine: ModuleType, role: str) -> None:
+        connection = in_state(engine, role, State.OPEN)
+        connection.receive_eof()
+        assert (connection.close_code, connection.close_reason) == (1006, '')
+        closing = in_state(engine, role, State.CLOSING)
+        closing.receive_eof()
+        assert (closing.close_code, closing.close_reason) == (1000, '')
+
+    def test_messages_survive_eof(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        connection.receive_data(
+            incoming(role, 1, b'a') + incoming(role, 1, b'b', fin=False)
+        )
+        connection.receive_eof()
+        assert connection.next_message() == 'a'
+        assert connection.next_message() is None
+
+    def test_server_eof_during_request(self, engine: ModuleType) -> None:
+        server = engine.ServerConnection()
+        server.receive_data(STANDARD_REQUEST[:20])
+        assert server.receive_eof() == CLOSED
+        assert server.request is None
+        with pytest.raises(InvalidState):
+            server.accept()
+
+
+class TestMisuse:
+    """Our own misuse raises ``InvalidState`` at once, with the exact message."""
+
+    CALLS: list[tuple[str, tuple[Any, ...]]] = [
+        ('send_text', ('x',)),
+        ('send_binary', (b'x',)),
+        ('send_ping', ()),
+        ('send_pong', ()),
+        ('send_close', ()),
+    ]
+
+    @pytest.mark.parametrize(('method', 'args'), CALLS)
+    @pytest.mark.parametrize('state', [State.CONNECTING, State.CLOSING, State.CLOSED])
+    def test_send_needs_open(
+        self,
+        engine: ModuleType,
+        role: str,
+        state: State,
+        method: str,
+        args: tuple[Any, ...],
+    ) -> None:
+        connection = in_state(engine, role, state)
+        with pytest.raises(InvalidState) as info:
+            getattr(connection, method)(*args)
+        assert str(info.value) == f'{method}() is not allowed in state {state.name}'
+        assert connection.data_to_send() == b''
+
+    def test_state_checked_before_values(self, engine: ModuleType, role: str) -> None:
+        connection = connecting(engine, role)
+        with pytest.raises(InvalidState):
+            connection.send_close(1005, 'x' * 200)
+        with pytest.raises(InvalidState):
+            connection.send_ping(bytes(200))
+
+    def test_server_only_after_accept(self, engine: ModuleType) -> None:
+        server = engine.ServerConnection()
+        server.receive_data(STANDARD_REQUEST)
+        with pytest.raises(InvalidState) as info:
+            server.send_text('too early')
+        assert str(info.value) == 'send_text() is not allowed in state CONNECTING'
