@@ -19,6 +19,7 @@ __all__ = [
     'OUTPUT',
     'PAUSE',
     'PONG',
+    'DeflateParams',
     'Flags',
     'Request',
     'Response',
@@ -154,3 +155,24 @@ class Response:
     subprotocol: str | None
     extensions: tuple[ExtensionOffer, ...]
     body: bytes = b''
+
+
+@dataclass(frozen=True, slots=True)
+class DeflateParams:
+    """The permessage-deflate parameters a connection agreed on (RFC 7692).
+
+    Attributes:
+        server_no_context_takeover: The server resets its compressor after
+            every message.
+        client_no_context_takeover: The client resets its compressor after
+            every message.
+        server_max_window_bits: The largest window the server compresses
+            with (15 when the response did not name one).
+        client_max_window_bits: The largest window the client compresses
+            with (15 when the response did not name one).
+    """
+
+    server_no_context_takeover: bool
+    client_no_context_takeover: bool
+    server_max_window_bits: int
+    client_max_window_bits: int
