@@ -1,0 +1,432 @@
+"""The ``gyrfalcon`` command: serve an ASGI app on uvicorn with our engine.
+
+``gyrfalcon serve module:app`` runs uvicorn with
+``gyrfalcon.server.uvicorn:WebSocketProtocol`` as the WebSocket protocol class
+(uvloop and httptools are used when installed, as uvicorn's ``auto`` does).
+``gyrfalcon demo`` serves the bundled demo app, and ``gyrfalcon --version``
+says which versions and which engine are in use. ``python -m gyrfalcon`` is
+the same command.
+
+The options mirror uvicorn's. Settings of our own that uvicorn's ``Config``
+cannot carry (``--ws-close-timeout``, ``--ws-max-queue-bytes``,
+``--[no-]ws-close-on-app-exit``) are handed to the protocol class through
+environment variables (``GYRFALCON_WS_CLOSE_TIMEOUT``,
+``GYRFALCON_WS_MAX_QUEUE_BYTES``, ``GYRFALCON_WS_CLOSE_ON_APP_EXIT``), which
+the class reads when it is imported, so that the processes that
+``--workers`` and ``--reload`` spawn see them as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import platform
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+from .version import __version__
+
+__all__ = ['DEFAULT_WS', 'build_parser', 'main']
+
+DEFAULT_WS = 'gyrfalcon.server.uvicorn:WebSocketProtocol'
+"""The WebSocket protocol class ``gyrfalcon serve`` passes to uvicorn."""
+
+DEMO_APP = 'gyrfalcon.demo:app'
+
+_LOG_LEVELS = ('critical', 'error', 'warning', 'info', 'debug', 'trace')
+
+
+def _engine_description() -> str:
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        try:
+            from . import protocol
+        except ImportError as ex:
+            return f'engine unavailable: {ex}'
+    return f'{protocol.ENGINE} engine'
+
+
+def _version_text() -> str:
+    try:
+        import uvicorn
+
+        uvicorn_version = uvicorn.__version__
+    except ImportError:  # pragma: no cover - uvicorn is a dependency
+        uvicorn_version = 'not installed'
+    return (
+        f'gyrfalcon {__version__} ({_engine_description()}) with uvicorn '
+        f'{uvicorn_version}, {platform.python_implementation()} '
+        f'{platform.python_version()} on {platform.system()}'
+    )
+
+
+class _VersionAction(argparse.Action):
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=kwargs.get('help'))
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        print(_version_text())
+        parser.exit()
+
+
+def _non_negative_float(value: str) -> float:
+    try:
+        result = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{value!r} is not a number') from None
+    if result < 0:
+        raise argparse.ArgumentTypeError(f'{value!r} is negative')
+    return result
+
+
+def _non_negative_int(value: str) -> int:
+    try:
+        result = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{value!r} is not an integer') from None
+    if result < 0:
+        raise argparse.ArgumentTypeError(f'{value!r} is negative')
+    return result
+
+
+def _add_bind_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group('binding')
+    group.add_argument(
+        '--host', default='127.0.0.1', help='bind to this host (default: %(default)s)'
+    )
+    group.add_argument(
+        '--port',
+        type=int,
+        default=8000,
+        help='bind to this port; 0 picks a free one (default: %(default)s)',
+    )
+    group.add_argument('--uds', help='bind to this UNIX domain socket')
+    group.add_argument('--fd', type=int, help='bind to the socket with this fd')
+    parser.add_argument(
+        '--log-level',
+        choices=_LOG_LEVELS,
+        help='log level (default: info)',
+    )
+
+
+def _add_serve_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument('app', help="the ASGI app as 'module:attribute'")
+    _add_bind_options(parser)
+
+    group = parser.add_argument_group('processes')
+    group.add_argument(
+        '--workers',
+        type=int,
+        help='number of worker processes (default: $WEB_CONCURRENCY or 1)',
+    )
+    group.add_argument('--reload', action='store_true', help='reload on code changes')
+    group.add_argument(
+        '--reload-dir',
+        action='append',
+        dest='reload_dirs',
+        metavar='DIR',
+        help='directory to watch with --reload (repeatable)',
+    )
+    group.add_argument(
+        '--app-dir',
+        default='.',
+        help='add this directory to sys.path to import the app (default: .)',
+    )
+    group.add_argument(
+        '--factory',
+        action='store_true',
+        help='APP names a factory that returns the ASGI app',
+    )
+
+    group = parser.add_argument_group('implementations')
+    group.add_argument(
+        '--loop',
+        default='auto',
+        help='event loop: auto, asyncio, uvloop or an import string '
+        '(default: auto, which prefers uvloop)',
+    )
+    group.add_argument(
+        '--http',
+        default='auto',
+        help='HTTP protocol: auto, h11, httptools or an import string '
+        '(default: auto, which prefers httptools)',
+    )
+    group.add_argument(
+        '--ws',
+        default=DEFAULT_WS,
+        help=f'WebSocket protocol class (default: {DEFAULT_WS})',
+    )
+    group.add_argument(
+        '--lifespan',
+        choices=('auto', 'on', 'off'),
+        default='auto',
+        help='ASGI lifespan events (default: %(default)s)',
+    )
+
+    group = parser.add_argument_group('WebSocket')
+    group.add_argument(
+        '--ws-max-size',
+        type=_non_negative_int,
+        default=16 * 1024 * 1024,
+        help='largest message in bytes; 0 for no limit (default: %(default)s)',
+    )
+    group.add_argument(
+        '--ws-max-queue',
+        type=_non_negative_int,
+        default=32,
+        help='received messages queued before reading pauses; 0 for no count '
+        'limit (default: %(default)s)',
+    )
+    group.add_argument(
+        '--ws-max-queue-bytes',
+        type=_non_negative_int,
+        help='received bytes queued before reading pauses; 0 for no byte limit '
+        '(default: 4194304)',
+    )
+    group.add_argument(
+        '--ws-ping-interval',
+        type=_non_negative_float,
+        default=20.0,
+        help='seconds between keepalive pings; 0 disables them (default: %(default)s)',
+    )
+    group.add_argument(
+        '--ws-ping-timeout',
+        type=_non_negative_float,
+        default=20.0,
+        help='seconds to wait for a pong before closing with 1011; 0 waits '
+        'forever (default: %(default)s)',
+    )
+    group.add_argument(
+        '--ws-close-timeout',
+        type=_non_negative_float,
+        help="seconds to wait for the peer's Close frame (default: 10.0)",
+    )
+    group.add_argument(
+        '--ws-close-on-app-exit',
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help='close with 1011 (app error) or 1000 when the app ends without '
+        'closing, instead of dropping the connection (default: on)',
+    )
+
+    group = parser.add_argument_group('HTTP and proxies')
+    group.add_argument(
+        '--root-path', default='', help="the ASGI 'root_path' of a mounted app"
+    )
+    group.add_argument(
+        '--proxy-headers',
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help='trust X-Forwarded-Proto and X-Forwarded-For (default: on)',
+    )
+    group.add_argument(
+        '--forwarded-allow-ips',
+        help="comma-separated IPs or networks to trust proxy headers from, or '*' "
+        '(default: $FORWARDED_ALLOW_IPS or 127.0.0.1)',
+    )
+    group.add_argument(
+        '--server-header',
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help='send the Server header (default: on)',
+    )
+    group.add_argument(
+        '--date-header',
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help='send the Date header (default: on)',
+    )
+    group.add_argument(
+        '--header',
+        action='append',
+        dest='headers',
+        metavar='NAME:VALUE',
+        help='add a default response header (repeatable)',
+    )
+    group.add_argument(
+        '--access-log',
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help='log HTTP requests (default: on)',
+    )
+    group.add_argument(
+        '--timeout-keep-alive',
+        type=int,
+        default=5,
+        help='seconds before idle HTTP keep-alive connections close '
+        '(default: %(default)s)',
+    )
+    group.add_argument(
+        '--timeout-graceful-shutdown',
+        type=int,
+        help='seconds to wait for connections and tasks when shutting down',
+    )
+    group.add_argument(
+        '--limit-concurrency',
+        type=int,
+        help='most concurrent connections or tasks before HTTP 503',
+    )
+    group.add_argument(
+        '--backlog', type=int, default=2048, help='listen backlog (default: 2048)'
+    )
+    group.add_argument('--ssl-keyfile', help='TLS key file (serves https and wss)')
+    group.add_argument('--ssl-certfile', help='TLS certificate file')
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser of the ``gyrfalcon`` command.
+
+    Returns:
+        The parser, with the ``serve`` and ``demo`` subcommands.
+    """
+    parser = argparse.ArgumentParser(
+        prog='gyrfalcon',
+        description='Serve ASGI apps on uvicorn with the Gyrfalcon WebSocket engine.',
+    )
+    parser.add_argument(
+        '--version',
+        action=_VersionAction,
+        help='print the versions and the engine in use, then exit',
+    )
+    commands = parser.add_subparsers(dest='command', metavar='COMMAND')
+
+    serve = commands.add_parser(
+        'serve',
+        help='serve an ASGI app',
+        description='Serve an ASGI app on uvicorn with the Gyrfalcon WebSocket '
+        'protocol class.',
+    )
+    _add_serve_options(serve)
+    serve.set_defaults(handler=_serve, command_parser=serve)
+
+    demo = commands.add_parser(
+        'demo',
+        help='serve the demo app',
+        description=f'Serve the demo app ({DEMO_APP}).',
+    )
+    _add_bind_options(demo)
+    demo.set_defaults(handler=_demo, command_parser=demo)
+    return parser
+
+
+def _export_settings(args: argparse.Namespace) -> None:
+    # NOTE(gyrfalcon): The protocol class reads these when it is imported, in
+    #   this process and in every worker or reloader process (they inherit the
+    #   environment), so set them before uvicorn imports the class.
+    if args.ws_close_timeout is not None:
+        os.environ['GYRFALCON_WS_CLOSE_TIMEOUT'] = repr(args.ws_close_timeout)
+    if args.ws_max_queue_bytes is not None:
+        os.environ['GYRFALCON_WS_MAX_QUEUE_BYTES'] = str(args.ws_max_queue_bytes)
+    if args.ws_close_on_app_exit is not None:
+        os.environ['GYRFALCON_WS_CLOSE_ON_APP_EXIT'] = (
+            '1' if args.ws_close_on_app_exit else '0'
+        )
+
+
+def _parse_headers(parser: argparse.ArgumentParser, values: list[str] | None) -> Any:
+    headers = []
+    for value in values or ():
+        name, sep, content = value.partition(':')
+        if not sep or not name.strip():
+            parser.error(f'--header {value!r} is not NAME:VALUE')
+        headers.append((name.strip(), content.strip()))
+    return headers
+
+
+def _run(app: str, **kwargs: Any) -> int:
+    import uvicorn
+
+    # uvicorn.run() exits the process itself when the server fails to start
+    # (for example, an app that cannot be imported); it logs why first.
+    uvicorn.run(app, **kwargs)
+    return 0
+
+
+def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    _export_settings(args)
+    return _run(
+        args.app,
+        host=args.host,
+        port=args.port,
+        uds=args.uds,
+        fd=args.fd,
+        loop=args.loop,
+        http=args.http,
+        ws=args.ws,
+        ws_max_size=args.ws_max_size,
+        ws_max_queue=args.ws_max_queue,
+        ws_ping_interval=args.ws_ping_interval or None,
+        ws_ping_timeout=args.ws_ping_timeout or None,
+        lifespan=args.lifespan,
+        reload=args.reload,
+        reload_dirs=args.reload_dirs,
+        workers=args.workers,
+        log_level=args.log_level,
+        access_log=args.access_log,
+        proxy_headers=args.proxy_headers,
+        server_header=args.server_header,
+        date_header=args.date_header,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        root_path=args.root_path,
+        limit_concurrency=args.limit_concurrency,
+        backlog=args.backlog,
+        timeout_keep_alive=args.timeout_keep_alive,
+        timeout_graceful_shutdown=args.timeout_graceful_shutdown,
+        ssl_keyfile=args.ssl_keyfile,
+        ssl_certfile=args.ssl_certfile,
+        headers=_parse_headers(parser, args.headers),
+        factory=args.factory,
+        app_dir=args.app_dir,
+    )
+
+
+def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    module = DEMO_APP.partition(':')[0]
+    try:
+        spec = importlib.util.find_spec(module)
+    except ImportError:
+        spec = None
+    if spec is None:
+        print(
+            f'gyrfalcon demo: the demo app ({DEMO_APP}) is not part of this '
+            'installation of gyrfalcon.',
+            file=sys.stderr,
+        )
+        return 1
+    return _run(
+        DEMO_APP,
+        host=args.host,
+        port=args.port,
+        uds=args.uds,
+        fd=args.fd,
+        log_level=args.log_level,
+        ws=DEFAULT_WS,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``gyrfalcon`` command.
+
+    Args:
+        argv: The arguments after the program name; ``sys.argv[1:]`` when
+            ``None``.
+
+    Returns:
+        The exit status.
+    """
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    status: int = args.handler(args, args.command_parser)
+    return status
