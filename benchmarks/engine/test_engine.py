@@ -8,7 +8,11 @@ a broken implementation cannot post a good number.
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
+import random
+import zlib
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
@@ -22,6 +26,7 @@ from gyrfalcon.protocol import load_engine
 KIB = 1024
 MIB = 1024 * 1024
 MASK = bytes.fromhex('37fa213d')
+IMPL_SHORT = {'gyrfalcon._native': 'native', 'gyrfalcon.protocol._py': 'python'}
 
 
 STANDARD_REQUEST = (
@@ -160,3 +165,159 @@ def test_send(benchmark: BenchmarkFixture, engine: ModuleType, size: int) -> Non
     benchmark.group = f'send {size} B'
     benchmark.extra_info.update(case='send', size=size, impl=engine.__name__)
     benchmark(send)
+
+
+# --- permessage-deflate (RFC 7692) --------------------------------------------
+
+DEFLATE_OFFER = (
+    b'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n'
+)
+TAIL = b'\x00\x00\xff\xff'
+MESSAGES = 16
+"""Distinct messages cycled through, so that context takeover sees a
+realistic stream (similar records, different values), not one repeated."""
+
+
+def _json_text(size: int, seed: int) -> str:
+    """Return JSON-like text of about `size` bytes: ticker records."""
+    rng = random.Random(seed)
+    records: list[dict[str, object]] = []
+    text = '[]'
+    while len(text) < size:
+        records.append(
+            {
+                'seq': rng.randrange(10**9),
+                'symbol': rng.choice(['GYR', 'FAL', 'KES', 'HAW', 'MER']),
+                'price': round(rng.uniform(1, 5000), 2),
+                'volume': rng.randrange(10**6),
+                'side': rng.choice(['buy', 'sell']),
+                'ts': 1_700_000_000_000 + rng.randrange(10**9),
+            }
+        )
+        text = json.dumps(records, separators=(',', ':'))
+    return text[:size]
+
+
+def _messages(size: int) -> list[str]:
+    return [_json_text(size, seed) for seed in range(MESSAGES)]
+
+
+def open_compressed_server(engine: ModuleType, **options: object) -> Any:
+    """Return a server that negotiated permessage-deflate (12-bit windows)."""
+    connection = engine.ServerConnection(compression=True, **options)
+    connection.receive_data(STANDARD_REQUEST[:-2] + DEFLATE_OFFER + b'\r\n')
+    connection.accept()
+    connection.data_to_send()
+    assert connection.deflate.server_max_window_bits == 12
+    return connection
+
+
+def _inflate_frames(data: bytes, inflater: Any) -> list[bytes]:
+    """Inflate the unmasked compressed frames of a server's output."""
+    out = []
+    pos = 0
+    while pos < len(data):
+        first, length = data[pos], data[pos + 1] & 0x7F
+        pos += 2
+        if length == 126:
+            length = int.from_bytes(data[pos : pos + 2], 'big')
+            pos += 2
+        elif length == 127:
+            length = int.from_bytes(data[pos : pos + 8], 'big')
+            pos += 8
+        assert first & 0x40, 'RSV1 must be set'
+        out.append(inflater.decompress(data[pos : pos + length] + TAIL))
+        pos += length
+    return out
+
+
+@pytest.mark.parametrize(
+    'size', [256, 4 * KIB, 64 * KIB], ids=['256B', '4KiB', '64KiB']
+)
+def test_send_compressed(
+    benchmark: BenchmarkFixture, engine: ModuleType, size: int
+) -> None:
+    messages = _messages(size)
+    connection = open_compressed_server(engine, write_limit=1 << 30)
+    inflater = zlib.decompressobj(wbits=-12)
+    for message in messages:
+        connection.send_text(message)
+        sent = connection.data_to_send()
+        assert _inflate_frames(sent, inflater) == [message.encode()]
+    cycle = itertools.cycle(messages)
+
+    def send() -> bytes:
+        connection.send_text(next(cycle))
+        return connection.data_to_send()  # type: ignore[no-any-return]
+
+    benchmark.group = f'send compressed {size} B'
+    benchmark.extra_info.update(case='send-deflate', size=size, impl=engine.__name__)
+    benchmark(send)
+
+
+BROADCAST = 100
+
+
+@pytest.mark.parametrize('size', [256, 4 * KIB], ids=['256B', '4KiB'])
+@pytest.mark.parametrize('way', ['prepared', 'per-connection'])
+def test_broadcast(
+    benchmark: BenchmarkFixture, engine: ModuleType, way: str, size: int
+) -> None:
+    messages = _messages(size)
+    connections = [open_compressed_server(engine, write_limit=1 << 30)
+                   for _ in range(BROADCAST)]  # fmt: skip
+    prepare_frame = engine.prepare_frame
+
+    def per_connection(message: str) -> list[bytes]:
+        sent = []
+        for connection in connections:
+            connection.send_text(message)
+            sent.append(connection.data_to_send())
+        return sent
+
+    def prepared(message: str) -> list[bytes]:
+        frame = prepare_frame(message, deflate_window_bits=12)
+        sent = []
+        for connection in connections:
+            connection.send_prepared(frame, compressed=True)
+            sent.append(connection.data_to_send())
+        return sent
+
+    broadcast = prepared if way == 'prepared' else per_connection
+    inflaters = [zlib.decompressobj(wbits=-12) for _ in connections]
+    for message in messages:
+        for data, inflater in zip(broadcast(message), inflaters, strict=True):
+            assert _inflate_frames(data, inflater) == [message.encode()]
+    cycle = itertools.cycle(messages)
+    benchmark.group = f'broadcast {size} B to {BROADCAST}'
+    impl = IMPL_SHORT[engine.__name__]
+    name = impl if way == 'prepared' else f'{impl} per-connection'
+    benchmark.extra_info.update(case='broadcast', size=size, impl=name)
+    benchmark(lambda: broadcast(next(cycle)))
+
+
+def test_receive_compressed(benchmark: BenchmarkFixture, engine: ModuleType) -> None:
+    messages = [message.encode() for message in _messages(4 * KIB)] * 4
+    deflater = zlib.compressobj(6, zlib.DEFLATED, -12, 5)
+    native = load_engine('native')
+    stream = b''
+    for message in messages:
+        payload = (deflater.compress(message) + deflater.flush(zlib.Z_SYNC_FLUSH))[:-4]
+        stream += bytes(native.encode_frame(1, payload, rsv1=True, mask=MASK))
+
+    def receive() -> list[str]:
+        # The stream refers back to itself (context takeover), so each round
+        # starts from a fresh connection; the handshake is a small part of it.
+        connection = open_compressed_server(
+            engine, max_queue=None, max_queue_bytes=None
+        )
+        connection.receive_data(stream)
+        got = []
+        while (message := connection.next_message()) is not None:
+            got.append(message)
+        return got
+
+    assert receive() == [message.decode() for message in messages]
+    benchmark.group = f'receive {len(messages)} compressed 4 KiB messages'
+    benchmark.extra_info.update(case='receive-deflate', impl=engine.__name__)
+    benchmark(receive)

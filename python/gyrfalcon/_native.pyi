@@ -20,10 +20,17 @@ frame or HTTP response and return the ``FAILED`` flag. Our own misuse raises
 at once: ``gyrfalcon.errors.InvalidState`` for a call the state does not
 allow, ``ValueError`` for a bad argument, ``TypeError`` for a wrong type.
 
-Runtime facts shared by everything here: no method releases the GIL, none
-performs I/O, and every ``Buffer`` argument may be ``bytes``, ``bytearray``
-or ``memoryview`` (a non-contiguous view is copied once; ``bytes`` is never
-copied on input).
+Runtime facts shared by everything here: none performs I/O, and every
+``Buffer`` argument may be ``bytes``, ``bytearray`` or ``memoryview`` (a
+non-contiguous view is copied once; ``bytes`` is never copied on input).
+The GIL is held throughout, except while zlib works on 2 KiB or more
+(permessage-deflate, RFC 7692): ``send_text()``/``send_binary()`` of a
+message that is compressed, ``receive_data()`` of a ``bytes`` chunk on a
+connection that negotiated compression, and ``prepare_frame()`` with
+``deflate_window_bits``. Only immutable objects (``str``, ``bytes``, or a
+copy) are read meanwhile. A connection belongs to one thread at a time:
+another thread calling into the same connection while the GIL is released
+gets ``RuntimeError`` (already borrowed), never corrupted state.
 """
 
 from collections.abc import Callable, Sequence
@@ -31,7 +38,7 @@ from typing import TypeAlias
 
 from typing_extensions import disjoint_base
 
-from gyrfalcon.protocol.common import Request, Response, State
+from gyrfalcon.protocol.common import DeflateParams, Request, Response, State
 
 __all__ = [
     '__version__',
@@ -41,6 +48,7 @@ __all__ = [
     'accept_key',
     'apply_mask',
     'encode_frame',
+    'prepare_frame',
     'validate_utf8',
 ]
 
@@ -127,6 +135,47 @@ def encode_frame(
         TypeError: `payload` or `mask` is not a bytes-like object.
     """
 
+def prepare_frame(
+    data: str | _Buffer,
+    *,
+    deflate_window_bits: int | None = None,
+    deflate_mem_level: int = 5,
+    deflate_level: int = 6,
+) -> bytes:
+    """Build one complete server frame, to send to many connections.
+
+    The broadcast path: frame (and compress) a message once, then hand the
+    same bytes to ``ServerConnection.send_prepared()`` of every subscriber.
+    The compressor is kept per thread between calls (about 38 KiB at the
+    defaults) and reset before each frame, so a broadcast loop allocates
+    nothing per message but the result. Releases the GIL while compressing
+    2 KiB or more.
+
+    Args:
+        data: The message: a ``str`` makes a TEXT frame (UTF-8 encoded), a
+            bytes-like object a BINARY frame (a mutable buffer is copied).
+        deflate_window_bits: Compress the payload with a fresh raw deflate
+            stream of this window (9–15), with a sync flush and the
+            ``00 00 ff ff`` tail removed, and set RSV1; ``None`` leaves it
+            uncompressed. Any connection whose
+            ``deflate.server_max_window_bits`` is at least this window can
+            take the frame, whatever its context takeover.
+        deflate_mem_level: zlib ``memLevel`` (1–9).
+        deflate_level: zlib compression level (0–9).
+
+    Returns:
+        A new ``bytes`` object: one frame, FIN set, unmasked, minimal
+        length encoding. An empty compressed payload is ``00``.
+
+    Raises:
+        TypeError: `data` is neither ``str`` nor bytes-like, or a keyword
+            has the wrong type.
+        ValueError: A keyword is out of its range
+            (``'deflate_level must be between 0 and 9'``).
+        UnicodeEncodeError: `data` holds a lone surrogate.
+        MemoryError: zlib could not allocate its state.
+    """
+
 @disjoint_base
 class Utf8Validator:
     """An incremental UTF-8 validator for text that arrives in pieces.
@@ -190,11 +239,34 @@ class ServerConnection:
         max_request_line: Longest request line, excluding CRLF (414).
         max_header_line: Longest header line, excluding CRLF (431).
         max_headers: Most header lines (431).
+        compression: Accept the client's first acceptable permessage-deflate
+            offer in ``accept()`` (RFC 7692); unusable offers are declined,
+            never an error.
+        compression_threshold: Send payloads shorter than this uncompressed
+            (UTF-8 bytes for TEXT).
+        deflate_window_bits: Our compressor's largest window (9–15), and the
+            largest we ask the client's compressor to use.
+        deflate_mem_level: zlib ``memLevel`` of our compressor (1–9).
+        deflate_level: zlib compression level (0–9).
+        deflate_no_context_takeover: Always answer
+            ``server_no_context_takeover``: our compressor starts every
+            message afresh (and is released between messages).
+
+    Memory with compression: nothing until used. The compressor is
+    allocated on the first message we compress and holds
+    ``(1 << (wbits + 2)) + (1 << (mem_level + 9))`` bytes plus about 6 KiB
+    (38 KiB at 12/5); the decompressor is allocated on the first compressed
+    message received and holds about 7 KiB plus a ``1 << wbits`` window
+    (11 KiB at 12 bits, 39 KiB at 15). Without context takeover each is
+    released after every message. ``__sizeof__()`` counts them exactly.
 
     Raises:
         ValueError: A limit is zero or negative (``'{name} must be
-            positive'``).
-        TypeError: A limit is not an ``int`` (or ``None`` where allowed).
+            positive'``), ``compression_threshold`` is negative, or a deflate
+            setting is out of range (``'deflate_window_bits must be between
+            9 and 15'``); the ranges are checked even without `compression`.
+        TypeError: A limit is not an ``int`` (or ``None`` where allowed), or
+            a compression flag not a ``bool``.
     """
 
     def __new__(
@@ -209,6 +281,12 @@ class ServerConnection:
         max_request_line: int = 8192,
         max_header_line: int = 8192,
         max_headers: int = 128,
+        compression: bool = False,
+        compression_threshold: int = 128,
+        deflate_window_bits: int = 12,
+        deflate_mem_level: int = 5,
+        deflate_level: int = 6,
+        deflate_no_context_takeover: bool = False,
     ) -> ServerConnection: ...
     def receive_data(self, data: _Buffer) -> int:
         """Feed bytes received from the network.
@@ -218,6 +296,14 @@ class ServerConnection:
         up to 65536, and parsed as frames by ``accept()``. In ``OPEN`` and
         ``CLOSING`` they are parsed as frames: unmasked, UTF-8-checked and
         reassembled as they arrive. In ``CLOSED`` they are ignored.
+
+        A compressed message (RSV1, once permessage-deflate is negotiated)
+        is inflated as it arrives, with the UTF-8 check on the inflated
+        bytes; ``max_size`` applies to the inflated size, and no more than
+        ``max_size + 1`` bytes are ever inflated before the connection fails
+        with 1009 (zip bombs cost nothing). Corrupt data fails with 1007
+        ``'invalid compressed data'``. On such a connection a ``bytes``
+        chunk of 2 KiB or more is processed without the GIL.
 
         Afterwards, send ``data_to_send()`` to the peer and act on the
         flags: ``HANDSHAKE`` (call ``accept()`` or ``reject()``),
@@ -282,8 +368,11 @@ class ServerConnection:
     ) -> int:
         """Accept the opening handshake with a 101 response (RFC 6455 §4.2.2).
 
-        The state becomes ``OPEN``. Afterwards, send ``data_to_send()`` and
-        act on the returned flags: bytes that arrived after the request are
+        The state becomes ``OPEN``. With `compression`, the first acceptable
+        permessage-deflate offer is accepted here: the response then carries
+        ``Sec-WebSocket-Extensions`` right after ``Sec-WebSocket-Protocol``,
+        and ``deflate`` is set. Afterwards, send ``data_to_send()`` and act
+        on the returned flags: bytes that arrived after the request are
         parsed as frames now.
 
         Args:
@@ -365,8 +454,11 @@ class ServerConnection:
     def send_text(self, text: str) -> None:
         """Send a TEXT message in one frame.
 
-        The text's UTF-8 bytes are copied once, by ``data_to_send()``.
-        Afterwards, send ``data_to_send()`` to the peer.
+        The text's UTF-8 bytes are copied once, by ``data_to_send()``. With
+        permessage-deflate negotiated, a message of at least
+        ``compression_threshold`` bytes is compressed instead (RSV1 set;
+        without the GIL from 2 KiB on). Afterwards, send ``data_to_send()``
+        to the peer.
 
         Args:
             text: The message.
@@ -381,7 +473,8 @@ class ServerConnection:
 
         A ``bytes`` payload is copied once, by ``data_to_send()``; a mutable
         buffer is copied at this call (the message is what it holds now).
-        Afterwards, send ``data_to_send()`` to the peer.
+        Compressed as for ``send_text()``. Afterwards, send
+        ``data_to_send()`` to the peer.
 
         Args:
             data: The message.
@@ -389,6 +482,31 @@ class ServerConnection:
         Raises:
             InvalidState: The connection is not ``OPEN``.
             TypeError: `data` is not a bytes-like object.
+        """
+
+    def send_prepared(self, frame: _Buffer, *, compressed: bool = False) -> None:
+        """Send a frame built once by ``prepare_frame()``, as it is.
+
+        The broadcast path: a hub frames a message once and hands the same
+        bytes to every subscriber. A ``bytes`` frame is queued by reference
+        and copied once, by ``data_to_send()``; a mutable buffer is copied
+        now. Afterwards, send ``data_to_send()`` to the peer.
+
+        Args:
+            frame: One complete frame from ``prepare_frame()``; it is not
+                checked. With `compressed`, its window must not exceed
+                ``deflate.server_max_window_bits``.
+            compressed: True when the frame was built with
+                ``deflate_window_bits`` (RSV1 set). If our compressor keeps
+                its context, it is reset afterwards: the peer's window now
+                holds data it never saw.
+
+        Raises:
+            TypeError: `frame` is not bytes-like, or `compressed` not a
+                ``bool``.
+            InvalidState: The connection is not ``OPEN``.
+            ValueError: `compressed` is True but permessage-deflate was not
+                negotiated (``'permessage-deflate was not negotiated'``).
         """
 
     def send_ping(self, data: _Buffer = b'') -> None:
@@ -545,6 +663,13 @@ class ServerConnection:
     def writing_paused(self) -> bool:
         """Whether ``pending_output`` reached ``write_limit``."""
 
+    @property
+    def deflate(self) -> DeflateParams | None:
+        """The permessage-deflate parameters agreed in ``accept()``, or ``None``.
+
+        Each as the response states it, 15 for a window it does not name.
+        """
+
 @disjoint_base
 class ClientConnection:
     """The client side of a WebSocket connection, as a sans-I/O engine.
@@ -566,10 +691,18 @@ class ClientConnection:
             OS-seeded CSPRNG (ChaCha, per thread). With the same `random`,
             both engines produce byte-identical output.
         max_size: As for ``ServerConnection``; so are the other limits
-            (``max_request_line`` limits the status line).
+            (``max_request_line`` limits the status line) and the
+            compression keywords, except:
+        compression: Offer permessage-deflate in ``send_request()``
+            (``permessage-deflate; client_max_window_bits``, plus
+            ``server_max_window_bits`` when `deflate_window_bits` is below 15
+            and ``client_no_context_takeover`` when asked).
+        deflate_no_context_takeover: Offer ``client_no_context_takeover``
+            and keep to it whatever the server answers.
 
     Raises:
-        ValueError: A limit is zero or negative, or a header is invalid.
+        ValueError: A limit is zero or negative, a compression keyword is
+            out of range, or a header is invalid.
         TypeError: An argument has the wrong type.
     """
 
@@ -591,6 +724,12 @@ class ClientConnection:
         max_request_line: int = 8192,
         max_header_line: int = 8192,
         max_headers: int = 128,
+        compression: bool = False,
+        compression_threshold: int = 128,
+        deflate_window_bits: int = 12,
+        deflate_mem_level: int = 5,
+        deflate_level: int = 6,
+        deflate_no_context_takeover: bool = False,
     ) -> ClientConnection: ...
     def send_request(self) -> None:
         """Queue the opening request (RFC 6455 §4.1).
@@ -609,7 +748,11 @@ class ClientConnection:
 
         In ``CONNECTING`` they go to the response parser; a 101 that passes
         every check opens the connection (``HANDSHAKE``) and the bytes after
-        it are parsed as frames in the same call. A rejection waits for its
+        it are parsed as frames in the same call. With `compression`, the
+        response may accept our offer (``deflate`` is then set); an answer
+        we cannot accept fails with ``'invalid Sec-WebSocket-Extensions
+        header'``. Compressed messages are inflated as for
+        ``ServerConnection.receive_data()``. A rejection waits for its
         body (up to ``Content-Length``, at most 65536 bytes), then fails
         with ``response`` set. Afterwards, send ``data_to_send()`` and act on
         the flags as for ``ServerConnection.receive_data()``.
@@ -637,6 +780,8 @@ class ClientConnection:
 
     def send_text(self, text: str) -> None:
         """Send a TEXT message in one frame, masked with a fresh key.
+
+        Compressed as for ``ServerConnection.send_text()``.
 
         Args:
             text: The message.
@@ -781,3 +926,11 @@ class ClientConnection:
     @property
     def writing_paused(self) -> bool:
         """Whether ``pending_output`` reached ``write_limit``."""
+
+    @property
+    def deflate(self) -> DeflateParams | None:
+        """The permessage-deflate parameters of the server's 101, or ``None``.
+
+        Each as the response states it, 15 for a window it does not name;
+        ``client_no_context_takeover`` is also True when we offered it.
+        """

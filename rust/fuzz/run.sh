@@ -13,7 +13,7 @@ cd "$(dirname "$0")/../.."
 fuzz=rust/fuzz
 seconds=${1:-60}
 shift || true
-targets=("${@:-parse_frame server_receive handshake utf8}")
+targets=("${@:-parse_frame server_receive handshake utf8 inflate}")
 # shellcheck disable=SC2206
 targets=(${targets[*]})
 for target in "${targets[@]}"; do

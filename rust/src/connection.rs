@@ -13,11 +13,15 @@
 //!
 //! The connection holds no buffer while idle: the frame header in progress
 //! lives in a 14-byte array, payloads grow with the bytes actually received,
-//! and the queues release their buffers when they drain.
+//! and the queues release their buffers when they drain. With
+//! permessage-deflate (RFC 7692, [`crate::deflate`]) the zlib streams are
+//! allocated on first use, released after every message when context
+//! takeover is off, and released when the connection closes.
 
 use std::convert::Infallible;
 
 use crate::close::{self, CloseCode};
+use crate::deflate::{self, Deflate, DeflateOptions, InflateError, Params};
 use crate::error::{Fault, HandshakeError, LocalError, ProtocolError, ResponseError};
 use crate::frame::{self, FrameHeader, OpCode, MAX_HEADER_LEN};
 use crate::handshake::{self, ExtensionOffer, HeadKind, HeadLimits, HeadParser, RequestInfo};
@@ -214,7 +218,7 @@ pub struct ResponseHead {
     pub headers: Vec<(Vec<u8>, Vec<u8>)>,
     /// The subprotocol the server selected.
     pub subprotocol: Option<String>,
-    /// The extensions the server accepted (always empty: none are offered).
+    /// The extensions the server accepted.
     pub extensions: Vec<ExtensionOffer>,
     /// The body of a rejection.
     pub body: Vec<u8>,
@@ -248,6 +252,8 @@ struct ServerHandshake {
     /// Bytes received after the head, before the answer.
     pending: Vec<u8>,
     answer: Answer,
+    /// The permessage-deflate offer `accept()` will take, if any.
+    deflate: Option<deflate::Agreement>,
 }
 
 /// Client-side handshake state, dropped once the connection opens or closes.
@@ -300,6 +306,9 @@ struct FrameState {
 #[derive(Debug, Clone, Copy)]
 struct MessageState {
     text: bool,
+    /// RSV1 was set on its first frame: the payload is deflated (RFC 7692).
+    compressed: bool,
+    /// Payload bytes so far (inflated bytes for a compressed message).
     size: u64,
     fragments: u64,
     /// Payloads are dropped (we sent a Close: §7.1.3 allows ignoring data).
@@ -336,6 +345,12 @@ pub struct Connection<H: Host> {
     last_pong: Option<Vec<u8>>,
     close_expected: bool,
     reading_paused: bool,
+    /// The permessage-deflate settings (`None`: compression is off).
+    compression: Option<DeflateOptions>,
+    /// The agreed parameters, once negotiated.
+    deflate_params: Option<Params>,
+    /// The compression state while messages can flow (released on close).
+    deflate: Option<Box<Deflate>>,
 }
 
 impl<H: Host> Connection<H> {
@@ -357,7 +372,20 @@ impl<H: Host> Connection<H> {
             last_pong: None,
             close_expected: false,
             reading_paused: false,
+            compression: None,
+            deflate_params: None,
+            deflate: None,
         }
+    }
+
+    /// Enable permessage-deflate (RFC 7692) with these settings.
+    ///
+    /// A server accepts the first acceptable offer in `accept()`; a client
+    /// offers it in `send_request()`. Call before the handshake.
+    #[must_use]
+    pub fn with_compression(mut self, options: DeflateOptions) -> Self {
+        self.compression = Some(options);
+        self
     }
 
     /// Return a server-role connection waiting for a request.
@@ -371,6 +399,7 @@ impl<H: Host> Connection<H> {
             subprotocols: Vec::new(),
             pending: Vec::new(),
             answer: Answer::None,
+            deflate: None,
         });
         Self::new(host, Role::Server, limits, handshake)
     }
@@ -490,6 +519,18 @@ impl<H: Host> Connection<H> {
         Some((CloseCode::AbnormalClosure as u16, String::new()))
     }
 
+    /// Return the compression settings (`None`: compression is off).
+    #[must_use]
+    pub fn compression(&self) -> Option<&DeflateOptions> {
+        self.compression.as_ref()
+    }
+
+    /// Return the agreed permessage-deflate parameters, once negotiated.
+    #[must_use]
+    pub fn deflate_params(&self) -> Option<&Params> {
+        self.deflate_params.as_ref()
+    }
+
     /// Return the payload of the most recent Pong.
     #[must_use]
     pub fn last_pong(&self) -> Option<&[u8]> {
@@ -573,6 +614,10 @@ impl<H: Host> Connection<H> {
                 .as_ref()
                 .map_or(0, |(_, r)| r.capacity())
             + self.last_pong.as_ref().map_or(0, Vec::capacity)
+            + self
+                .deflate
+                .as_ref()
+                .map_or(0, |d| std::mem::size_of::<Deflate>() + d.heap_size())
     }
 
     /// Pop the oldest complete message and hand it to `f`.
@@ -632,6 +677,7 @@ impl<H: Host> Connection<H> {
         self.reader.message = None;
         self.reader.control = Vec::new();
         self.inbound.abort();
+        self.deflate = None;
         flags::CLOSED
     }
 
@@ -746,10 +792,14 @@ impl<H: Host> Connection<H> {
         match handshake::validate_request(method, version_ok, headers) {
             Err(err) => self.fail_handshake(err),
             Ok(info) => {
+                let agreement = self
+                    .compression
+                    .and_then(|options| deflate::negotiate(&info.extensions, &options));
                 if let Some(hs) = self.server_handshake() {
                     hs.received = true;
                     hs.key.clone_from(&info.key);
                     hs.subprotocols.clone_from(&info.subprotocols);
+                    hs.deflate = agreement;
                 }
                 self.request = Some(Box::new(RequestHead {
                     method: handshake::latin1(method),
@@ -790,6 +840,7 @@ impl<H: Host> Connection<H> {
 
     fn receive_response_bytes(&mut self, data: &[u8]) -> Result<u32, H::Error> {
         let head_limits = self.limits.head();
+        let compression = self.compression;
         let Some(hs) = self.client_handshake() else {
             return Ok(0);
         };
@@ -835,10 +886,20 @@ impl<H: Host> Connection<H> {
             }
             return Ok(flags);
         }
-        match handshake::validate_response(&head.headers, hs.key.as_deref(), &hs.subprotocols) {
+        match handshake::validate_response(
+            &head.headers,
+            hs.key.as_deref(),
+            &hs.subprotocols,
+            compression.as_ref(),
+        ) {
             Err(err) => Ok(self.fail_response(err)),
             Ok(info) => {
                 response.subprotocol = info.subprotocol;
+                response.extensions = info.extensions;
+                if let (Some(params), Some(options)) = (info.deflate, compression) {
+                    self.deflate_params = Some(params);
+                    self.deflate = Some(Box::new(Deflate::client(params, &options)));
+                }
                 self.response = Some(Box::new(response));
                 self.handshake = None;
                 self.state = State::Open;
@@ -976,7 +1037,10 @@ impl<H: Host> Connection<H> {
 
     /// Check a new frame's header and return its state.
     fn start_frame(&mut self, header: &FrameHeader) -> Result<FrameState, ProtocolError> {
-        let opcode = header.check(self.role == Role::Server)?;
+        let opcode = header.check_with(self.role == Role::Server, self.deflate.is_some())?;
+        // RFC 7692 §6: RSV1 on the first frame marks a compressed message
+        // (`check_with` allowed it only there, and only once negotiated).
+        let rsv1 = header.rsv & 0b100 != 0;
         let len = header.payload_len;
         match opcode {
             OpCode::Continuation if self.reader.message.is_none() => {
@@ -994,17 +1058,18 @@ impl<H: Host> Connection<H> {
             // the framing rules above still apply, the limits below do not.
             let discard =
                 self.state != State::Open || self.reader.message.is_some_and(|m| m.discard);
-            let (size, fragments) = self
+            let (size, fragments, compressed) = self
                 .reader
                 .message
-                .map_or((0, 0), |m| (m.size, m.fragments));
+                .map_or((0, 0, rsv1), |m| (m.size, m.fragments, m.compressed));
             if !discard {
                 if let Some(max) = self.limits.max_frame_size {
                     if len > max {
                         return Err(ProtocolError::FrameTooBig(max));
                     }
                 }
-                if let Some(max) = self.limits.max_size {
+                // A compressed message's size is checked while it is inflated.
+                if let Some(max) = self.limits.max_size.filter(|_| !compressed) {
                     if size.saturating_add(len) > max {
                         return Err(ProtocolError::MessageTooBig(max));
                     }
@@ -1020,6 +1085,7 @@ impl<H: Host> Connection<H> {
             } else {
                 self.reader.message = Some(MessageState {
                     text: opcode == OpCode::Text,
+                    compressed,
                     size: 0,
                     fragments: 1,
                     discard,
@@ -1057,6 +1123,9 @@ impl<H: Host> Connection<H> {
         if message.discard {
             return Ok(());
         }
+        if message.compressed {
+            return self.inflate_payload(frame, chunk);
+        }
         message.size += chunk.len() as u64;
         let text = message.text;
         let before = self.inbound.partial().len();
@@ -1073,6 +1142,60 @@ impl<H: Host> Connection<H> {
         Ok(())
     }
 
+    /// Inflate a slice of a compressed message's payload into the queue.
+    ///
+    /// The slice (this frame's bytes delivered by this input call) is
+    /// unmasked into a buffer of its own size, then inflated: each inflated
+    /// byte is UTF-8-checked (TEXT) and counted against `max_size`, and no
+    /// more than `max_size + 1` bytes are ever produced (RFC 7692 §8.1: the
+    /// limit applies to the decompressed size).
+    fn inflate_payload(&mut self, frame: &FrameState, chunk: &[u8]) -> Result<(), ProtocolError> {
+        let max_size = self.limits.max_size;
+        let (Some(message), Some(deflate), Some(out)) = (
+            self.reader.message.as_mut(),
+            self.deflate.as_deref_mut(),
+            self.inbound.partial_buf(),
+        ) else {
+            return Ok(());
+        };
+        let unmasked;
+        let input = match frame.mask {
+            None => chunk,
+            Some(key) => {
+                let mut buf = Vec::new();
+                crate::mask::mask_extend(&mut buf, chunk, key, frame.key_offset);
+                unmasked = buf;
+                &unmasked[..]
+            }
+        };
+        let text = message.text;
+        let utf8 = &mut self.reader.utf8;
+        let mut check = |new: &[u8]| !text || utf8.feed(new);
+        let budget = max_size.map(|max| max.saturating_sub(message.size));
+        let produced = deflate
+            .inflate(input, out, budget, &mut check)
+            .map_err(|err| inflate_fault(err, max_size))?;
+        message.size += produced;
+        Ok(())
+    }
+
+    /// Inflate the end of a compressed message (the removed `00 00 ff ff`).
+    fn finish_inflating(&mut self, message: &MessageState) -> Result<(), ProtocolError> {
+        let max_size = self.limits.max_size;
+        let (Some(deflate), Some(out)) = (self.deflate.as_deref_mut(), self.inbound.partial_buf())
+        else {
+            return Ok(());
+        };
+        let text = message.text;
+        let utf8 = &mut self.reader.utf8;
+        let mut check = |new: &[u8]| !text || utf8.feed(new);
+        let budget = max_size.map(|max| max.saturating_sub(message.size));
+        deflate
+            .finish_message(out, budget, &mut check)
+            .map_err(|err| inflate_fault(err, max_size))?;
+        Ok(())
+    }
+
     /// Act on a complete frame; return the flags it produced.
     fn end_frame(&mut self, frame: &FrameState) -> Result<u32, Stop<H::Error>> {
         match frame.opcode {
@@ -1085,6 +1208,9 @@ impl<H: Host> Connection<H> {
                 };
                 if message.discard {
                     return Ok(0);
+                }
+                if message.compressed {
+                    self.finish_inflating(&message).map_err(Stop::Fault)?;
                 }
                 if message.text {
                     if !self.reader.utf8.finish() {
@@ -1153,15 +1279,49 @@ impl<H: Host> Connection<H> {
         self.handshake = None;
         self.reader = Reader::default();
         self.inbound.abort();
+        self.deflate = None;
     }
 
-    /// Queue one frame (FIN set), masked in the client role.
+    /// Queue one frame (FIN set, RSV bits clear), masked in the client role.
     ///
     /// A payload `kept` by reference is queued without a copy when no mask
     /// is needed; otherwise `payload` is copied (and masked) into the buffer.
     fn queue_frame(
         &mut self,
         opcode: OpCode,
+        payload: &[u8],
+        kept: Option<H::Payload>,
+    ) -> Result<(), H::Error> {
+        self.queue_frame_rsv(opcode, false, payload, kept)
+    }
+
+    /// Queue a TEXT or BINARY message, compressed when negotiated and large enough.
+    ///
+    /// RFC 7692 §7.2.1: the payload is deflated with a sync flush, the
+    /// trailing `00 00 ff ff` removed, and sent as one frame with RSV1 set.
+    /// Should zlib fail (it only can when out of memory), the message goes
+    /// out uncompressed, which is always valid.
+    fn queue_message(
+        &mut self,
+        opcode: OpCode,
+        payload: &[u8],
+        kept: Option<H::Payload>,
+    ) -> Result<(), H::Error> {
+        if let Some(deflate) = self.deflate.as_deref_mut() {
+            if deflate.wants(payload.len()) {
+                let mut body = Vec::new();
+                if deflate.compress(payload, &mut body) {
+                    return self.queue_frame_rsv(opcode, true, &body, None);
+                }
+            }
+        }
+        self.queue_frame(opcode, payload, kept)
+    }
+
+    fn queue_frame_rsv(
+        &mut self,
+        opcode: OpCode,
+        rsv1: bool,
         payload: &[u8],
         kept: Option<H::Payload>,
     ) -> Result<(), H::Error> {
@@ -1174,7 +1334,7 @@ impl<H: Host> Connection<H> {
             }
         };
         let buf = self.out.buf_mut();
-        frame::encode_header(buf, true, false, opcode as u8, mask, payload.len());
+        frame::encode_header(buf, true, rsv1, opcode as u8, mask, payload.len());
         match (mask, kept) {
             (Some(key), _) => {
                 crate::mask::mask_extend(buf, payload, key, 0);
@@ -1228,6 +1388,7 @@ impl<H: Host> Connection<H> {
         let mut nonce = [0u8; 16];
         self.host.random(&mut nonce).map_err(CallError::Host)?;
         let key = handshake::base64_encode(&nonce);
+        let offer = self.compression.as_ref().map(deflate::client_offer);
         let Some(hs) = self.client_handshake() else {
             return Err(LocalError::InvalidState {
                 method: "send_request",
@@ -1241,6 +1402,7 @@ impl<H: Host> Connection<H> {
             &key,
             hs.origin.as_deref(),
             &hs.subprotocols,
+            offer.as_deref(),
             &hs.headers,
         );
         hs.key = Some(key);
@@ -1266,12 +1428,22 @@ impl<H: Host> Connection<H> {
             }
         }
         handshake::check_headers(headers, false)?;
-        let response = handshake::build_accept(&hs.key, subprotocol, headers);
+        let agreement = hs.deflate.as_ref();
+        let response = handshake::build_accept(
+            &hs.key,
+            subprotocol,
+            agreement.map(|a| a.response.as_str()),
+            headers,
+        );
         self.out.buf_mut().extend_from_slice(&response);
-        let pending = match self.handshake.take().map(|hs| *hs) {
-            Some(Handshake::Server(hs)) => hs.pending,
-            _ => Vec::new(),
+        let (pending, agreement) = match self.handshake.take().map(|hs| *hs) {
+            Some(Handshake::Server(hs)) => (hs.pending, hs.deflate),
+            _ => (Vec::new(), None),
         };
+        if let (Some(agreement), Some(options)) = (agreement, self.compression) {
+            self.deflate_params = Some(agreement.params);
+            self.deflate = Some(Box::new(Deflate::server(agreement.params, &options)));
+        }
         self.state = State::Open;
         if pending.is_empty() {
             return Ok(0);
@@ -1389,7 +1561,7 @@ impl<H: Host> Connection<H> {
         kept: Option<H::Payload>,
     ) -> Result<(), CallError<H::Error>> {
         self.require_open("send_text")?;
-        self.queue_frame(OpCode::Text, text.as_bytes(), kept)
+        self.queue_message(OpCode::Text, text.as_bytes(), kept)
             .map_err(CallError::Host)
     }
 
@@ -1400,8 +1572,51 @@ impl<H: Host> Connection<H> {
         kept: Option<H::Payload>,
     ) -> Result<(), CallError<H::Error>> {
         self.require_open("send_binary")?;
-        self.queue_frame(OpCode::Binary, data, kept)
+        self.queue_message(OpCode::Binary, data, kept)
             .map_err(CallError::Host)
+    }
+
+    /// Return True when a message of `len` payload bytes would be compressed.
+    ///
+    /// The binding uses it to decide whether compressing is worth releasing
+    /// the GIL for.
+    #[must_use]
+    pub fn compresses(&self, len: usize) -> bool {
+        self.deflate.as_deref().is_some_and(|d| d.wants(len))
+    }
+
+    /// Return True when received messages may be compressed.
+    #[must_use]
+    pub fn inflates(&self) -> bool {
+        self.deflate.is_some()
+    }
+
+    /// Queue a frame built by [`deflate::prepare_frame`], as it is (server role).
+    ///
+    /// `kept` is the same frame held by reference (queued without a copy).
+    /// With `compressed`, the connection must have negotiated
+    /// permessage-deflate; if our compressor keeps its context it is reset
+    /// afterwards, since the peer's window now holds data it never saw. The
+    /// caller vouches that the frame is one valid unmasked frame whose
+    /// window fits the agreed `server_max_window_bits`.
+    pub fn send_prepared(
+        &mut self,
+        frame: &[u8],
+        kept: Option<H::Payload>,
+        compressed: bool,
+    ) -> Result<(), LocalError> {
+        self.require_open("send_prepared")?;
+        if compressed {
+            let Some(deflate) = self.deflate.as_deref_mut() else {
+                return Err(LocalError::NotNegotiated);
+            };
+            deflate.reset_compressor();
+        }
+        match kept {
+            Some(kept) => self.out.push_external(kept, frame.len()),
+            None => self.out.buf_mut().extend_from_slice(frame),
+        }
+        Ok(())
     }
 
     /// Queue a Ping.
@@ -1474,6 +1689,15 @@ impl<H: Host> Connection<H> {
             }
             State::Closed => Ok(()),
         }
+    }
+}
+
+/// Turn an inflating fault into the frame fault it is answered with.
+fn inflate_fault(err: InflateError, max_size: Option<u64>) -> ProtocolError {
+    match err {
+        InflateError::Corrupt => ProtocolError::InvalidCompressedData,
+        InflateError::TooBig => ProtocolError::MessageTooBig(max_size.unwrap_or(u64::MAX)),
+        InflateError::Refused => ProtocolError::InvalidUtf8,
     }
 }
 

@@ -75,6 +75,10 @@ pub enum ProtocolError {
     /// The peer's Close reason is not valid UTF-8 (§5.5.1).
     #[error("invalid UTF-8 in close reason")]
     InvalidCloseReason,
+    /// The peer's compressed message is not a valid raw deflate stream, or
+    /// has data after the end of a final block (RFC 7692 §7.2.2).
+    #[error("invalid compressed data")]
+    InvalidCompressedData,
 }
 
 impl ProtocolError {
@@ -83,7 +87,7 @@ impl ProtocolError {
     pub fn close_code(&self) -> u16 {
         match self {
             Self::FrameTooBig(_) | Self::MessageTooBig(_) | Self::TooManyFragments(_) => 1009,
-            Self::InvalidUtf8 | Self::InvalidCloseReason => 1007,
+            Self::InvalidUtf8 | Self::InvalidCloseReason | Self::InvalidCompressedData => 1007,
             _ => 1002,
         }
     }
@@ -249,9 +253,13 @@ pub enum ResponseError {
     /// The server chose a subprotocol we did not offer, or more than one.
     #[error("unexpected Sec-WebSocket-Protocol header")]
     UnexpectedSubprotocol,
-    /// The server accepted an extension (we offer none).
+    /// The server accepted an extension we did not offer.
     #[error("unexpected Sec-WebSocket-Extensions header")]
     UnexpectedExtensions,
+    /// The server's answer to our permessage-deflate offer is not valid
+    /// (RFC 7692 §7.1), or names another extension as well.
+    #[error("invalid Sec-WebSocket-Extensions header")]
+    InvalidExtensions,
 }
 
 impl ResponseError {
@@ -341,6 +349,22 @@ pub enum LocalError {
     /// A limit that must be positive (or `None`) is not.
     #[error("{0} must be positive")]
     NotPositive(&'static str),
+    /// A compression setting is outside its range.
+    #[error("{name} must be between {lo} and {hi}")]
+    OutOfRange {
+        /// The Python name of the argument.
+        name: &'static str,
+        /// The smallest allowed value.
+        lo: i64,
+        /// The largest allowed value.
+        hi: i64,
+    },
+    /// `compression_threshold` is negative.
+    #[error("compression_threshold must not be negative")]
+    NegativeThreshold,
+    /// A compressed prepared frame was sent on an uncompressed connection.
+    #[error("permessage-deflate was not negotiated")]
+    NotNegotiated,
 }
 
 #[cfg(test)]

@@ -134,7 +134,23 @@ impl FrameHeader {
     /// length's top bit, minimal length encoding, then the control-frame
     /// rules (§5.5). Returns the opcode on success.
     pub fn check(&self, server: bool) -> Result<OpCode, ProtocolError> {
-        if self.rsv != 0 {
+        self.check_with(server, false)
+    }
+
+    /// Check the header as [`check`](Self::check) does, with an extension's RSV1.
+    ///
+    /// With `rsv1_data` (permessage-deflate was negotiated, RFC 7692 §6) RSV1
+    /// may be set on a TEXT or BINARY frame, which starts a compressed
+    /// message; anywhere else (continuation and control frames) it is still
+    /// the reserved-bits fault, as are RSV2 and RSV3 always.
+    pub fn check_with(&self, server: bool, rsv1_data: bool) -> Result<OpCode, ProtocolError> {
+        let rsv1_allowed = rsv1_data && matches!(self.opcode, 0x1 | 0x2);
+        let rsv = if rsv1_allowed {
+            self.rsv & 0b011
+        } else {
+            self.rsv
+        };
+        if rsv != 0 {
             return Err(ProtocolError::ReservedBits);
         }
         let opcode =
@@ -335,6 +351,39 @@ mod tests {
             Err(ProtocolError::FragmentedControlFrame)
         );
         assert_eq!(parse(&[0x89, 125]).check(false), Ok(OpCode::Ping));
+    }
+
+    #[test]
+    fn rsv1_with_permessage_deflate() {
+        // RFC 7692 §6: RSV1 marks the first frame of a compressed message.
+        assert_eq!(
+            parse(&[0xC1, 0x00]).check_with(false, true),
+            Ok(OpCode::Text)
+        );
+        assert_eq!(
+            parse(&[0x42, 0x00]).check_with(false, true),
+            Ok(OpCode::Binary)
+        );
+        assert_eq!(
+            parse(&[0xC1, 0x00]).check_with(false, false),
+            Err(ProtocolError::ReservedBits)
+        );
+        for first in [0xC0, 0xC9, 0xCA, 0xC8, 0xC3] {
+            assert_eq!(
+                parse(&[first, 0x00]).check_with(false, true),
+                Err(ProtocolError::ReservedBits),
+                "{first:#x}"
+            );
+        }
+        // RSV2 and RSV3 stay reserved.
+        assert_eq!(
+            parse(&[0xE1, 0x00]).check_with(false, true),
+            Err(ProtocolError::ReservedBits)
+        );
+        assert_eq!(
+            parse(&[0x91, 0x00]).check_with(false, true),
+            Err(ProtocolError::ReservedBits)
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //!
 //! Nothing here panics on any input or allocates more than the bytes received.
 
+use crate::deflate::{self, DeflateOptions, Params};
 use crate::error::{HandshakeError, LocalError, ResponseError};
 
 /// The GUID of RFC 6455 §1.3, appended to the key before hashing.
@@ -603,16 +604,23 @@ pub fn validate_request(
 pub struct ResponseInfo {
     /// The subprotocol the server selected.
     pub subprotocol: Option<String>,
+    /// The extensions the server accepted, as parsed.
+    pub extensions: Vec<ExtensionOffer>,
+    /// The permessage-deflate parameters, when the server accepted our offer.
+    pub deflate: Option<Params>,
 }
 
-/// Check a complete response against our key and offered subprotocols.
+/// Check a complete response against our key and offers.
 ///
 /// A status other than 101 is reported by the caller, which first waits for
 /// the body. Without a key (no request was sent) no accept value is valid.
+/// `compression` is what we offered (`None`: no extension was offered, and
+/// any `Sec-WebSocket-Extensions` header is unexpected).
 pub fn validate_response(
     headers: &[(&[u8], &[u8])],
     key: Option<&str>,
     offered: &[String],
+    compression: Option<&DeflateOptions>,
 ) -> Result<ResponseInfo, ResponseError> {
     match has_token(headers, b"upgrade", b"websocket") {
         None => return Err(ResponseError::MissingUpgrade),
@@ -636,14 +644,23 @@ pub fn validate_response(
     if chosen.len() > 1 || chosen.first().is_some_and(|p| !offered.contains(p)) {
         return Err(ResponseError::UnexpectedSubprotocol);
     }
-    if header_values(headers, b"sec-websocket-extensions")
-        .next()
-        .is_some()
-    {
-        return Err(ResponseError::UnexpectedExtensions);
-    }
+    let mut extensions = Vec::new();
+    let mut values = header_values(headers, b"sec-websocket-extensions").peekable();
+    let deflate = match compression {
+        None if values.peek().is_some() => return Err(ResponseError::UnexpectedExtensions),
+        None => None,
+        Some(options) => {
+            for value in values {
+                parse_extensions(value, &mut extensions).ok_or(ResponseError::InvalidExtensions)?;
+            }
+            deflate::accept_response(&extensions, options)
+                .map_err(|_| ResponseError::InvalidExtensions)?
+        }
+    };
     Ok(ResponseInfo {
         subprotocol: chosen.pop(),
+        extensions,
+        deflate,
     })
 }
 
@@ -810,10 +827,14 @@ fn push_status_line(out: &mut Vec<u8>, status: u16) {
 }
 
 /// Build the 101 response that accepts a request (§4.2.2).
+///
+/// `extensions` is the `Sec-WebSocket-Extensions` value, written right after
+/// the subprotocol and before the application's `headers`.
 #[must_use]
 pub fn build_accept<N: AsRef<[u8]>, V: AsRef<[u8]>>(
     key: &str,
     subprotocol: Option<&str>,
+    extensions: Option<&str>,
     headers: &[(N, V)],
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(160);
@@ -827,6 +848,9 @@ pub fn build_accept<N: AsRef<[u8]>, V: AsRef<[u8]>>(
     );
     if let Some(protocol) = subprotocol {
         push_header(&mut out, b"Sec-WebSocket-Protocol", protocol.as_bytes());
+    }
+    if let Some(value) = extensions {
+        push_header(&mut out, b"Sec-WebSocket-Extensions", value.as_bytes());
     }
     for (name, value) in headers {
         push_header(&mut out, name.as_ref(), value.as_ref());
@@ -904,6 +928,9 @@ pub fn has_content_length<N: AsRef<[u8]>, V>(headers: &[(N, V)]) -> bool {
 }
 
 /// Build a client's opening request (§4.1).
+///
+/// `extensions` is the `Sec-WebSocket-Extensions` offer, written right after
+/// the subprotocols and before the application's `headers`.
 #[must_use]
 pub fn build_request<N: AsRef<[u8]>, V: AsRef<[u8]>>(
     host: &str,
@@ -911,6 +938,7 @@ pub fn build_request<N: AsRef<[u8]>, V: AsRef<[u8]>>(
     key: &str,
     origin: Option<&str>,
     subprotocols: &[String],
+    extensions: Option<&str>,
     headers: &[(N, V)],
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(200);
@@ -930,6 +958,9 @@ pub fn build_request<N: AsRef<[u8]>, V: AsRef<[u8]>>(
             b"Sec-WebSocket-Protocol",
             subprotocols.join(", ").as_bytes(),
         );
+    }
+    if let Some(value) = extensions {
+        push_header(&mut out, b"Sec-WebSocket-Extensions", value.as_bytes());
     }
     for (name, value) in headers {
         push_header(&mut out, name.as_ref(), value.as_ref());

@@ -1,9 +1,10 @@
 //! Gyrfalcon's sans-I/O WebSocket engine (RFC 6455).
 //!
-//! Bytes in; complete messages, flags and bytes out. The protocol core (every
-//! module but `python`) has no Python dependency and is tested with
-//! `cargo test --no-default-features`; the `python` feature adds the `PyO3`
-//! binding that Python imports as `gyrfalcon._native`. The normative contract
+//! Bytes in; complete messages, flags and bytes out, with permessage-deflate
+//! (RFC 7692) when negotiated. The protocol core (every module but `python`)
+//! has no Python dependency and is tested with `cargo test
+//! --no-default-features`; the `python` feature adds the `PyO3` binding that
+//! Python imports as `gyrfalcon._native`. The normative contract
 //! is `docs/topics/engine-contract.md`; this crate and the pure-Python twin in
 //! `gyrfalcon.protocol._py` implement it byte for byte.
 //!
@@ -14,12 +15,14 @@
 
 pub mod close;
 pub mod connection;
+pub mod deflate;
 pub mod error;
 pub mod frame;
 pub mod handshake;
 pub mod mask;
 pub mod queue;
 pub mod utf8;
+pub mod zlib;
 
 #[cfg(feature = "python")]
 mod python;

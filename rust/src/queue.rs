@@ -97,6 +97,14 @@ impl InboundQueue {
         }
     }
 
+    /// Return the buffer that ends with the message in progress, to append to it.
+    ///
+    /// Bytes pushed onto it become part of the message in progress (the
+    /// inflater writes there directly). `None` when no message is in progress.
+    pub fn partial_buf(&mut self) -> Option<&mut Vec<u8>> {
+        self.partial.is_some().then_some(&mut self.data)
+    }
+
     /// Queue the message in progress as a complete message of `kind`.
     pub fn commit(&mut self, kind: MessageKind) {
         if let Some(start) = self.partial.take() {

@@ -4,7 +4,10 @@
 //! this runs them on the protocol core alone, with no interpreter: each
 //! vector is fed whole, one byte at a time, and split at every point when
 //! its input is under 64 bytes, and every expectation the vector names is
-//! checked. The format is described in `tests/vectors/README.md`.
+//! checked. The format is described in `tests/vectors/README.md`, including
+//! the compression additions (`extensions`, `after`, the `deflate` and
+//! `request_sent` expectations). Unknown options, calls and expectation keys
+//! fail the test, so that a new key in the vectors is noticed here.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::convert::Infallible;
@@ -12,6 +15,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use _native::connection::{Limits, State};
+use _native::deflate::DeflateOptions;
 use _native::handshake;
 use _native::queue::MessageKind;
 use _native::{Connection, Host};
@@ -100,11 +104,52 @@ fn limits(options: &Value) -> Limits {
             "max_request_line" => limits.max_request_line = value.unwrap(),
             "max_header_line" => limits.max_header_line = value.unwrap(),
             "max_headers" => limits.max_headers = value.unwrap(),
-            "subprotocols" => {}
+            "subprotocols"
+            | "compression"
+            | "compression_threshold"
+            | "deflate_window_bits"
+            | "deflate_mem_level"
+            | "deflate_level"
+            | "deflate_no_context_takeover" => {}
             other => panic!("unknown option {other}"),
         }
     }
     limits
+}
+
+/// The compression keywords of a vector's options (`None` unless `compression`).
+fn compression(options: &Value) -> Option<DeflateOptions> {
+    if !options["compression"].as_bool().unwrap_or(false) {
+        return None;
+    }
+    let int = |name: &str, default: i64| options[name].as_i64().unwrap_or(default);
+    Some(
+        DeflateOptions::new(
+            int("compression_threshold", 128),
+            int("deflate_window_bits", 12),
+            int("deflate_mem_level", 5),
+            int("deflate_level", 6),
+            options["deflate_no_context_takeover"]
+                .as_bool()
+                .unwrap_or(false),
+        )
+        .unwrap(),
+    )
+}
+
+fn with_compression(conn: Conn, options: &Value) -> Conn {
+    match compression(options) {
+        Some(deflate) => conn.with_compression(deflate),
+        None => conn,
+    }
+}
+
+/// The `Sec-WebSocket-Extensions` line a vector adds to the standard handshake.
+fn extension_line(vector: &Value) -> String {
+    vector["extensions"]
+        .as_str()
+        .map(|value| format!("Sec-WebSocket-Extensions: {value}\r\n"))
+        .unwrap_or_default()
 }
 
 fn subprotocols(options: &Value) -> Vec<String> {
@@ -120,7 +165,7 @@ fn subprotocols(options: &Value) -> Vec<String> {
 }
 
 fn new_client(options: &Value) -> Conn {
-    let mut conn = Connection::client(
+    let conn = Connection::client(
         Deterministic::default(),
         limits(options),
         "server.example.com",
@@ -129,22 +174,71 @@ fn new_client(options: &Value) -> Conn {
         Vec::new(),
         None,
     );
+    let mut conn = with_compression(conn, options);
     conn.send_request().unwrap();
     conn
 }
 
-fn build(vector: &Value) -> Conn {
+fn new_server(options: &Value) -> Conn {
+    with_compression(
+        Connection::server(Deterministic::default(), limits(options)),
+        options,
+    )
+}
+
+/// Make one of a vector's `actions` or `after` calls; return its flags.
+fn call(conn: &mut Conn, action: &Value) -> u32 {
+    let args = &action["args"];
+    match action["call"].as_str().unwrap() {
+        "send_close" => {
+            conn.send_close(args[0].as_i64().unwrap(), args[1].as_str().unwrap())
+                .unwrap();
+            0
+        }
+        "receive_data" => conn
+            .receive_data(&unhex(args[0].as_str().unwrap()))
+            .unwrap(),
+        "accept" => {
+            let subprotocol = args[0].as_str();
+            let headers: Vec<(Vec<u8>, Vec<u8>)> = args[1]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|pair| (latin1_bytes(&pair[0]), latin1_bytes(&pair[1])))
+                .collect();
+            conn.accept(subprotocol, &headers).unwrap()
+        }
+        other => panic!("unknown action {other}"),
+    }
+}
+
+fn latin1_bytes(text: &Value) -> Vec<u8> {
+    text.as_str()
+        .unwrap()
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).unwrap())
+        .collect()
+}
+
+/// Build the connection a vector starts from; also return what `send_request()` queued.
+fn build(vector: &Value) -> (Conn, Vec<u8>) {
     let options = &vector["options"];
     let role = vector["role"].as_str().unwrap();
     let open = vector["open"].as_bool().unwrap_or(true);
+    let extensions = extension_line(vector);
+    let mut request_sent = Vec::new();
     let mut conn = match (role, open) {
         ("server", true) => {
-            let mut conn = Connection::server(Deterministic::default(), limits(options));
-            conn.receive_data(STANDARD_REQUEST).unwrap();
+            let mut conn = new_server(options);
+            let head = &STANDARD_REQUEST[..STANDARD_REQUEST.len() - 2];
+            let mut request = head.to_vec();
+            request.extend_from_slice(extensions.as_bytes());
+            request.extend_from_slice(b"\r\n");
+            conn.receive_data(&request).unwrap();
             conn.accept::<Vec<u8>, Vec<u8>>(None, &[]).unwrap();
             conn
         }
-        ("server", false) => Connection::server(Deterministic::default(), limits(options)),
+        ("server", false) => new_server(options),
         (_, true) => {
             let mut conn = new_client(options);
             let request = conn.data_to_send();
@@ -156,31 +250,25 @@ fn build(vector: &Value) -> Conn {
                 .unwrap();
             let response = format!(
                 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
-Connection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
+Connection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n{extensions}\r\n",
                 handshake::accept_key(key.as_bytes())
             );
             conn.receive_data(response.as_bytes()).unwrap();
             assert_eq!(conn.state(), State::Open);
             conn
         }
-        (_, false) => new_client(options),
+        (_, false) => {
+            let mut conn = new_client(options);
+            request_sent = conn.data_to_send();
+            conn
+        }
     };
     conn.data_to_send();
     for action in vector["actions"].as_array().into_iter().flatten() {
-        let args = &action["args"];
-        match action["call"].as_str().unwrap() {
-            "send_close" => conn
-                .send_close(args[0].as_i64().unwrap(), args[1].as_str().unwrap())
-                .unwrap(),
-            "receive_data" => {
-                conn.receive_data(&unhex(args[0].as_str().unwrap()))
-                    .unwrap();
-            }
-            other => panic!("unknown action {other}"),
-        }
+        call(&mut conn, action);
         conn.data_to_send();
     }
-    conn
+    (conn, request_sent)
 }
 
 fn pair(value: Option<(u16, &str)>) -> Value {
@@ -198,13 +286,31 @@ fn headers(headers: &[(Vec<u8>, Vec<u8>)]) -> Value {
         .collect()
 }
 
+/// What feeding a vector produced.
+struct Run {
+    conn: Conn,
+    flags: u32,
+    output: Vec<u8>,
+    request_sent: Vec<u8>,
+}
+
 /// Collect what `expect` names, in the vectors' format.
-fn observe(conn: &mut Conn, flags: u32, output: &[u8], expect: &Value) -> Value {
+fn observe(run: &mut Run, expect: &Value) -> Value {
+    let conn = &mut run.conn;
     let mut seen = serde_json::Map::new();
     for key in expect.as_object().unwrap().keys() {
         let value = match key.as_str() {
-            "flags" => json!(flags),
-            "output" => json!(hex(output)),
+            "flags" => json!(run.flags),
+            "output" => json!(hex(&run.output)),
+            "request_sent" => json!(latin1(&run.request_sent)),
+            "deflate" => conn.deflate_params().map_or(Value::Null, |p| {
+                json!({
+                    "server_no_context_takeover": p.server_no_context_takeover,
+                    "client_no_context_takeover": p.client_no_context_takeover,
+                    "server_max_window_bits": p.server_max_window_bits,
+                    "client_max_window_bits": p.client_max_window_bits,
+                })
+            }),
             "state" => json!(conn.state().name()),
             "error" => conn.error().map_or(Value::Null, |fault| {
                 json!([fault.code(), fault.to_string()])
@@ -267,12 +373,25 @@ fn observe_request(conn: &Conn, wanted: &Value) -> Value {
         "http_version": "1.1",
         "key": request.info.key,
         "subprotocols": request.info.subprotocols,
-        "extensions": request.info.extensions.iter().map(|(name, params)| {
-            json!([name, params.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()])
-        }).collect::<Vec<_>>(),
+        "extensions": extensions(&request.info.extensions),
         "headers": headers(&request.headers),
     });
     subset(&found, wanted)
+}
+
+fn extensions(offers: &[handshake::ExtensionOffer]) -> Value {
+    offers
+        .iter()
+        .map(|(name, params)| {
+            json!([
+                name,
+                params
+                    .iter()
+                    .map(|(k, v)| json!([k, v]))
+                    .collect::<Vec<_>>()
+            ])
+        })
+        .collect()
 }
 
 fn observe_response(conn: &Conn, wanted: &Value) -> Value {
@@ -284,7 +403,7 @@ fn observe_response(conn: &Conn, wanted: &Value) -> Value {
         "reason": handshake::utf8_lossy(&response.reason),
         "headers": headers(&response.headers),
         "subprotocol": response.subprotocol,
-        "extensions": Vec::<Value>::new(),
+        "extensions": extensions(&response.extensions),
         "body": hex(&response.body),
     });
     subset(&found, wanted)
@@ -306,7 +425,7 @@ fn normalise(expect: &Value) -> Value {
 }
 
 fn run(vector: &Value, pieces: &[&[u8]]) -> Value {
-    let mut conn = build(vector);
+    let (mut conn, request_sent) = build(vector);
     let mut flags = 0;
     let mut output = Vec::new();
     for piece in pieces {
@@ -317,7 +436,17 @@ fn run(vector: &Value, pieces: &[&[u8]]) -> Value {
         flags |= conn.receive_eof();
         output.extend(conn.data_to_send());
     }
-    observe(&mut conn, flags, &output, &vector["expect"])
+    for action in vector["after"].as_array().into_iter().flatten() {
+        flags |= call(&mut conn, action);
+        output.extend(conn.data_to_send());
+    }
+    let mut run = Run {
+        conn,
+        flags,
+        output,
+        request_sent,
+    };
+    observe(&mut run, &vector["expect"])
 }
 
 #[test]

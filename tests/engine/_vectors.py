@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -64,38 +65,61 @@ def feeding_modes(data: bytes, kind: str) -> Iterator[tuple[str, list[Buffer]]]:
             yield f'split-at-{point}', [buffer[:point], buffer[point:]]
 
 
-def build_engine(engine: ModuleType, vector: Vector) -> Any:
+@dataclass
+class Run:
+    """What feeding a vector produced.
+
+    Attributes:
+        connection: The engine, after the input.
+        flags: The OR of the flags every input call returned.
+        output: Everything ``data_to_send()`` returned after the handshake.
+        request_sent: What ``send_request()`` queued (client vectors with
+            ``open: false``), else ``b''``.
+    """
+
+    connection: Any
+    flags: int = 0
+    output: bytes = b''
+    request_sent: bytes = b''
+
+
+def _call(connection: Any, action: Vector) -> Any:
+    args = list(action.get('args', ()))
+    name = action['call']
+    if name == 'receive_data':
+        args = [bytes.fromhex(args[0])]
+    elif name == 'accept' and len(args) > 1:
+        args[1] = [(key.encode('latin-1'), value.encode('latin-1'))
+                   for key, value in args[1]]  # fmt: skip
+    return getattr(connection, name)(*args)
+
+
+def build_engine(engine: ModuleType, vector: Vector) -> Run:
     """Create the engine a vector starts from, with its actions done."""
     options = dict(vector.get('options', {}))
     role = vector['role']
+    run = Run(None)
     if vector.get('open', True):
-        connection = open_engine(engine, role, options)
+        run.connection = open_engine(engine, role, options, vector.get('extensions'))
     elif role == 'server':
-        connection = engine.ServerConnection(**options)
+        run.connection = engine.ServerConnection(**options)
     else:
         options.setdefault('random', deterministic_random())
-        connection = engine.ClientConnection('server.example.com', '/chat', **options)
-        connection.send_request()
-        connection.data_to_send()
+        run.connection = engine.ClientConnection(
+            'server.example.com', '/chat', **options
+        )
+        run.connection.send_request()
+        run.request_sent = run.connection.data_to_send()
     for action in vector.get('actions', ()):
-        args = list(action.get('args', ()))
-        if action['call'] == 'receive_data':
-            args = [bytes.fromhex(args[0])]
-        getattr(connection, action['call'])(*args)
-        connection.data_to_send()
-    return connection
+        _call(run.connection, action)
+        run.connection.data_to_send()
+    return run
 
 
-def run_vector(
-    engine: ModuleType, vector: Vector, pieces: Sequence[Buffer]
-) -> tuple[Any, int, bytes]:
-    """Feed a vector's input in `pieces`.
-
-    Returns:
-        The connection, the OR of the returned flags, and everything
-        ``data_to_send()`` returned.
-    """
-    connection = build_engine(engine, vector)
+def run_vector(engine: ModuleType, vector: Vector, pieces: Sequence[Buffer]) -> Run:
+    """Feed a vector's input in `pieces`, then make its ``after`` calls."""
+    run = build_engine(engine, vector)
+    connection = run.connection
     flags = 0
     output = bytearray()
     for piece in pieces:
@@ -104,7 +128,12 @@ def run_vector(
     if vector.get('eof'):
         flags |= connection.receive_eof()
         output += connection.data_to_send()
-    return connection, flags, bytes(output)
+    for action in vector.get('after', ()):
+        flags |= _call(connection, action)
+        output += connection.data_to_send()
+    run.flags = flags
+    run.output = bytes(output)
+    return run
 
 
 def _pair(value: tuple[int, str] | None) -> list[Any] | None:
@@ -148,46 +177,64 @@ def _response(response: Any, wanted: dict[str, Any]) -> dict[str, Any]:
         'reason': response.reason,
         'headers': _headers(response.headers),
         'subprotocol': response.subprotocol,
-        'extensions': [list(item) for item in response.extensions],
+        'extensions': [
+            [name, [[param, value] for param, value in params]]
+            for name, params in response.extensions
+        ],
         'body': response.body.hex(' '),
     }
     return {key: found[key] for key in wanted}
 
 
-def observe(connection: Any, flags: int, output: bytes, expect: Vector) -> Vector:
+def _deflate(params: Any) -> dict[str, Any] | None:
+    if params is None:
+        return None
+    return {
+        'server_no_context_takeover': params.server_no_context_takeover,
+        'client_no_context_takeover': params.client_no_context_takeover,
+        'server_max_window_bits': params.server_max_window_bits,
+        'client_max_window_bits': params.client_max_window_bits,
+    }
+
+
+_PLAIN = ('close_code', 'close_reason', 'queued_messages', 'queued_bytes',
+          'reading_paused')  # fmt: skip
+
+
+def _observe_key(run: Run, key: str, wanted: Any) -> Any:
+    connection = run.connection
+    observers: dict[str, Any] = {
+        'flags': lambda: run.flags,
+        'output': lambda: run.output.hex(' '),
+        'deflate': lambda: _deflate(connection.deflate),
+        'request_sent': lambda: _text(run.request_sent),
+        'state': lambda: connection.state.name,
+        'close_expected': connection.close_expected,
+        'last_pong': lambda: (
+            None if connection.last_pong is None else connection.last_pong.hex()
+        ),
+        'request': lambda: _request(connection.request, wanted),
+        'response': lambda: _response(connection.response, wanted),
+    }
+    if key in ('error', 'close_received', 'close_sent'):
+        return _pair(getattr(connection, key))
+    if key in _PLAIN:
+        return getattr(connection, key)
+    if key not in observers:
+        raise AssertionError(f'unknown expect key {key!r}')
+    return observers[key]()
+
+
+def observe(run: Run, expect: Vector) -> Vector:
     """Collect the values a vector's ``expect`` names, in its format."""
-    seen: Vector = {}
-    for key in expect:
-        if key == 'flags':
-            seen[key] = flags
-        elif key == 'output':
-            seen[key] = output.hex(' ')
-        elif key == 'state':
-            seen[key] = connection.state.name
-        elif key in ('error', 'close_received', 'close_sent'):
-            seen[key] = _pair(getattr(connection, key))
-        elif key == 'close_expected':
-            seen[key] = connection.close_expected()
-        elif key == 'last_pong':
-            pong = connection.last_pong
-            seen[key] = None if pong is None else pong.hex()
-        elif key in (
-            'close_code',
-            'close_reason',
-            'queued_messages',
-            'queued_bytes',
-            'reading_paused',
-        ):
-            seen[key] = getattr(connection, key)
-        elif key == 'request':
-            seen[key] = _request(connection.request, expect[key])
-        elif key == 'response':
-            seen[key] = _response(connection.response, expect[key])
-        elif key != 'messages':
-            raise AssertionError(f'unknown expect key {key!r}')
+    seen: Vector = {
+        key: _observe_key(run, key, wanted)
+        for key, wanted in expect.items()
+        if key != 'messages'
+    }
     if 'messages' in expect:
         messages = []
-        while (message := connection.next_message()) is not None:
+        while (message := run.connection.next_message()) is not None:
             if isinstance(message, str):
                 messages.append({'type': 'text', 'data': message})
             else:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -122,17 +123,23 @@ def case(
     open: bool = True,
     eof: bool = False,
     actions: list[dict[str, Any]] | None = None,
+    extensions: str | None = None,
+    after: list[dict[str, Any]] | None = None,
 ) -> Case:
     result: Case = {'id': id, 'source': source, 'role': role}
     if options:
         result['options'] = options
     if not open:
         result['open'] = False
+    if extensions is not None:
+        result['extensions'] = extensions
     if actions:
         result['actions'] = actions
     result['input'] = hexs(data)
     if eof:
         result['eof'] = True
+    if after:
+        result['after'] = after
     result['expect'] = expect
     return result
 
@@ -2597,6 +2604,1082 @@ def client() -> list[Case]:
     return cases
 
 
+# --- deflate.json ------------------------------------------------------------
+
+TAIL = b'\x00\x00\xff\xff'
+# RFC 7692 §7.2.3.1: "Hello" in one compressed block, tail removed.
+HELLO_DEFLATED = bytes.fromhex('f2 48 cd c9 c9 07 00')
+# RFC 7692 §7.2.3.2: the second "Hello", referring back to the first.
+HELLO_AGAIN = bytes.fromhex('f2 00 11 00 00')
+# RFC 7692 §7.2.3.3: "Hello" in a stored (uncompressed) block.
+HELLO_STORED = bytes.fromhex('00 05 00 fa ff 48 65 6c 6c 6f 00')
+# RFC 7692 §7.2.3.4: "Hello" in a final block, then the 0x00 octet.
+HELLO_FINAL = bytes.fromhex('f3 48 cd c9 c9 07 00')
+INVALID_DATA = 'invalid compressed data'
+INVALID_EXTENSIONS = 'invalid Sec-WebSocket-Extensions header'
+RESERVED = 'received frame with reserved bits set'
+DEFLATE_SOURCE = 'RFC 7692'
+
+
+def compressor(wbits: int = 9) -> Any:
+    """A raw deflate stream as an RFC 7692 peer keeps one (stdlib zlib)."""
+    return zlib.compressobj(6, zlib.DEFLATED, -wbits, 8)
+
+
+def deflated(data: bytes, stream: Any = None, strip: bool = True) -> bytes:
+    """`data` compressed as one message (RFC 7692 §7.2.1): sync flush, no tail."""
+    stream = stream or compressor()
+    out = stream.compress(data) + stream.flush(zlib.Z_SYNC_FLUSH)
+    assert out.endswith(TAIL)
+    return out[:-4] if strip else out
+
+
+def params(
+    server_nct: bool = False,
+    client_nct: bool = False,
+    server_bits: int = 15,
+    client_bits: int = 15,
+) -> dict[str, Any]:
+    return {
+        'server_no_context_takeover': server_nct,
+        'client_no_context_takeover': client_nct,
+        'server_max_window_bits': server_bits,
+        'client_max_window_bits': client_bits,
+    }
+
+
+def accept_101(
+    extensions: str | None = None,
+    protocol: str | None = None,
+    extra: tuple[str, ...] = (),
+) -> bytes:
+    """The 101 a server answers the standard request with."""
+    head = (
+        'HTTP/1.1 101 Switching Protocols\r\n'
+        'Upgrade: websocket\r\n'
+        'Connection: Upgrade\r\n'
+        'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n'
+    )
+    if protocol is not None:
+        head += f'Sec-WebSocket-Protocol: {protocol}\r\n'
+    if extensions is not None:
+        head += f'Sec-WebSocket-Extensions: {extensions}\r\n'
+    for line in extra:
+        head += line + '\r\n'
+    return (head + '\r\n').encode()
+
+
+def client_request_head(
+    extensions: str | None = None, protocol: str | None = None
+) -> str:
+    """The standard client request, as Latin-1 text."""
+    head = (
+        'GET /chat HTTP/1.1\r\n'
+        'Host: server.example.com\r\n'
+        'Upgrade: websocket\r\n'
+        'Connection: Upgrade\r\n'
+        f'Sec-WebSocket-Key: {CLIENT_KEY}\r\n'
+        'Sec-WebSocket-Version: 13\r\n'
+    )
+    if protocol is not None:
+        head += f'Sec-WebSocket-Protocol: {protocol}\r\n'
+    if extensions is not None:
+        head += f'Sec-WebSocket-Extensions: {extensions}\r\n'
+    return head + '\r\n'
+
+
+def extension_lines(*values: str) -> tuple[bytes, ...]:
+    return tuple(b'Sec-WebSocket-Extensions: ' + value.encode() for value in values)
+
+
+# The handshake each role's compressed-message vectors open with.
+OFFER = {'server': 'permessage-deflate', 'client': None}
+ANSWER = 'permessage-deflate; server_max_window_bits=12'
+NO_CONTEXT = {
+    'server': 'permessage-deflate; client_no_context_takeover',
+    'client': 'permessage-deflate; server_no_context_takeover; '
+    'server_max_window_bits=12',
+}
+
+# Offers a server declines (RFC 7692 §7.1, engine contract), by name.
+DECLINED = [
+    ('unknown-parameter', 'permessage-deflate; x'),
+    ('unknown-parameter-value', 'permessage-deflate; mode=fast'),
+    (
+        'duplicate-server-no-context-takeover',
+        'permessage-deflate; server_no_context_takeover; server_no_context_takeover',
+    ),
+    (
+        'duplicate-client-no-context-takeover',
+        'permessage-deflate; client_no_context_takeover; client_no_context_takeover',
+    ),
+    (
+        'duplicate-server-bits',
+        'permessage-deflate; server_max_window_bits=10; server_max_window_bits=10',
+    ),
+    (
+        'duplicate-client-bits',
+        'permessage-deflate; client_max_window_bits; client_max_window_bits=9',
+    ),
+    ('value-on-server-no-context', 'permessage-deflate; server_no_context_takeover=1'),
+    (
+        'quoted-value-on-client-no-context',
+        'permessage-deflate; client_no_context_takeover="x"',
+    ),
+    ('server-bits-without-value', 'permessage-deflate; server_max_window_bits'),
+    ('server-bits-0', 'permessage-deflate; server_max_window_bits=0'),
+    ('server-bits-7', 'permessage-deflate; server_max_window_bits=7'),
+    ('server-bits-8', 'permessage-deflate; server_max_window_bits=8'),
+    ('server-bits-16', 'permessage-deflate; server_max_window_bits=16'),
+    ('server-bits-leading-zero', 'permessage-deflate; server_max_window_bits=09'),
+    (
+        'server-bits-quoted-leading-zero',
+        'permessage-deflate; server_max_window_bits="010"',
+    ),  # fmt: skip
+    ('server-bits-plus-sign', 'permessage-deflate; server_max_window_bits=+9'),
+    ('server-bits-word', 'permessage-deflate; server_max_window_bits=ten'),
+    ('client-bits-7', 'permessage-deflate; client_max_window_bits=7'),
+    ('client-bits-16', 'permessage-deflate; client_max_window_bits=16'),
+    ('client-bits-leading-zero', 'permessage-deflate; client_max_window_bits=08'),
+    ('client-bits-word', 'permessage-deflate; client_max_window_bits=x'),
+    ('uppercase-name', 'Permessage-Deflate'),
+    ('uppercase-parameter', 'permessage-deflate; Server_No_Context_Takeover'),
+]
+
+
+ON = {'compression': True}
+
+
+def deflate() -> list[Case]:
+    cases: list[Case] = []
+    deflate_server(cases)
+    deflate_client(cases)
+    for role in ('server', 'client'):
+        deflate_received(cases, role)
+    return cases
+
+
+def deflate_server(cases: list[Case]) -> None:
+    """The server's choice and its exact 101 (RFC 7692 §5, §7.1)."""
+    on = ON
+
+    def negotiated(
+        offers: tuple[str, ...],
+        id: str,
+        source: str,
+        answer: str | None,
+        agreed: dict[str, Any] | None,
+        **options: Any,
+    ) -> None:
+        expect = {
+            'flags': HANDSHAKE,
+            'messages': [],
+            'output': hexs(accept_101(answer)),
+            'state': 'OPEN',
+            'error': None,
+            'close_expected': False,
+            'deflate': agreed,
+        }
+        cases.append(
+            case(
+                id,
+                source,
+                'server',
+                request(add=extension_lines(*offers)),
+                expect,
+                open=False,
+                options={**on, **options},
+                after=[{'call': 'accept'}],
+            )
+        )
+
+    plain = 'permessage-deflate; server_max_window_bits=12'
+    negotiated(
+        ('permessage-deflate',),
+        'deflate-server-compression-off',
+        'engine contract, compression',
+        None,
+        None,
+        compression=False,
+    )
+    negotiated((), 'deflate-server-no-offer', 'RFC 7692 §5', None, None)
+    negotiated(
+        ('permessage-deflate',),
+        'deflate-server-plain-offer',
+        'RFC 7692 §7.1.2.1',
+        plain,
+        params(server_bits=12),
+    )
+    negotiated(
+        ('permessage-deflate; client_max_window_bits',),
+        'deflate-server-browser-offer',
+        'RFC 7692 §7.1.2.2',
+        plain + '; client_max_window_bits=12',
+        params(server_bits=12, client_bits=12),
+    )
+    negotiated(
+        ('permessage-deflate',),
+        'deflate-server-window-15',
+        'RFC 7692 §7.1.2.1',
+        'permessage-deflate',
+        params(),
+        deflate_window_bits=15,
+    )
+    negotiated(
+        ('permessage-deflate; client_max_window_bits',),
+        'deflate-server-window-15-client-bits',
+        'RFC 7692 §7.1.2.2',
+        'permessage-deflate; client_max_window_bits=15',
+        params(),
+        deflate_window_bits=15,
+    )
+    negotiated(
+        ('permessage-deflate; server_no_context_takeover',),
+        'deflate-server-server-no-context-takeover',
+        'RFC 7692 §7.1.1.1',
+        'permessage-deflate; server_no_context_takeover; server_max_window_bits=12',
+        params(server_nct=True, server_bits=12),
+    )
+    negotiated(
+        ('permessage-deflate; client_no_context_takeover',),
+        'deflate-server-client-no-context-takeover',
+        'RFC 7692 §7.1.1.2',
+        'permessage-deflate; client_no_context_takeover; server_max_window_bits=12',
+        params(client_nct=True, server_bits=12),
+    )
+    negotiated(
+        ('permessage-deflate',),
+        'deflate-server-our-no-context-takeover',
+        'engine contract, deflate_no_context_takeover',
+        'permessage-deflate; server_no_context_takeover; server_max_window_bits=12',
+        params(server_nct=True, server_bits=12),
+        deflate_no_context_takeover=True,
+    )
+    for offered, window, expected in [
+        (10, 12, 10),
+        (14, 12, 12),
+        (9, 15, 9),
+        (15, 15, 15),
+        (12, 9, 9),
+    ]:
+        negotiated(
+            (f'permessage-deflate; server_max_window_bits={offered}',),
+            f'deflate-server-server-bits-{offered}-window-{window}',
+            'RFC 7692 §7.1.2.1',
+            f'permessage-deflate; server_max_window_bits={expected}',
+            params(server_bits=expected),
+            deflate_window_bits=window,
+        )
+    for offered, window, expected in [(10, 12, 10), (8, 12, 8), (15, 12, 12),
+                                      (9, 9, 9), (14, 15, 14)]:  # fmt: skip
+        server = f'; server_max_window_bits={min(window, 15)}' if window < 15 else ''
+        negotiated(
+            (f'permessage-deflate; client_max_window_bits={offered}',),
+            f'deflate-server-client-bits-{offered}-window-{window}',
+            'RFC 7692 §7.1.2.2',
+            f'permessage-deflate{server}; client_max_window_bits={expected}',
+            params(server_bits=min(window, 15), client_bits=expected),
+            deflate_window_bits=window,
+        )
+    everything = (
+        'permessage-deflate; server_no_context_takeover; client_no_context_takeover'
+        '; server_max_window_bits=10; client_max_window_bits=9'
+    )
+    negotiated(
+        (everything,),
+        'deflate-server-all-parameters',
+        'RFC 7692 §7.1',
+        everything,
+        params(True, True, 10, 9),
+    )
+    negotiated(
+        (
+            'permessage-deflate; client_max_window_bits=9; server_max_window_bits=10'
+            '; client_no_context_takeover; server_no_context_takeover',
+        ),
+        'deflate-server-answer-order',
+        'engine contract, server negotiation',
+        everything,
+        params(True, True, 10, 9),
+    )
+    negotiated(
+        ('permessage-deflate; server_max_window_bits="10"',),
+        'deflate-server-quoted-value',
+        'RFC 6455 §9.1',
+        'permessage-deflate; server_max_window_bits=10',
+        params(server_bits=10),
+    )
+    negotiated(
+        ('permessage-deflate ;server_max_window_bits=10 ;\tclient_max_window_bits',),
+        'deflate-server-whitespace',
+        'RFC 6455 §9.1',
+        'permessage-deflate; server_max_window_bits=10; client_max_window_bits=12',
+        params(server_bits=10, client_bits=12),
+    )
+    for name, offer in DECLINED:
+        negotiated(
+            (offer,),
+            f'deflate-server-declines-{name}',
+            'engine contract, server negotiation',
+            None,
+            None,
+        )
+        negotiated(
+            (offer + ', permessage-deflate; client_max_window_bits=9',),
+            f'deflate-server-declines-{name}-then-accepts-next',
+            'engine contract, server negotiation',
+            plain + '; client_max_window_bits=9',
+            params(server_bits=12, client_bits=9),
+        )
+    negotiated(
+        ('x-webkit-deflate-frame, permessage-deflate',),
+        'deflate-server-other-extension-first',
+        'RFC 6455 §9.1',
+        plain,
+        params(server_bits=12),
+    )
+    negotiated(
+        ('x-webkit-deflate-frame; no_context_takeover',),
+        'deflate-server-other-extension-only',
+        'RFC 6455 §9.1',
+        None,
+        None,
+    )
+    negotiated(
+        ('permessage-deflate; x', 'permessage-deflate; server_no_context_takeover'),
+        'deflate-server-offer-in-second-header',
+        'RFC 6455 §9.1',
+        'permessage-deflate; server_no_context_takeover; server_max_window_bits=12',
+        params(server_nct=True, server_bits=12),
+    )
+    negotiated(
+        ('permessage-deflate; client_max_window_bits=9, permessage-deflate',),
+        'deflate-server-first-acceptable-offer-wins',
+        'RFC 7692 §5',
+        plain + '; client_max_window_bits=9',
+        params(server_bits=12, client_bits=9),
+    )
+    cases.append(
+        case(
+            'deflate-server-response-line-order',
+            'engine contract, server negotiation',
+            'server',
+            request(
+                add=(
+                    b'Sec-WebSocket-Protocol: chat',
+                    *extension_lines('permessage-deflate'),
+                )
+            ),
+            {
+                'flags': HANDSHAKE,
+                'output': hexs(accept_101(plain, 'chat', ('X-Extra: 1',))),
+                'state': 'OPEN',
+                'deflate': params(server_bits=12),
+            },
+            open=False,
+            options=on,
+            after=[{'call': 'accept', 'args': ['chat', [['X-Extra', '1']]]}],
+        )
+    )
+    cases.append(
+        case(
+            'deflate-server-frames-before-accept',
+            'engine contract, accept()',
+            'server',
+            request(add=extension_lines('permessage-deflate'))
+            + client_frame(TEXT, HELLO_DEFLATED, rsv=4),
+            {
+                'flags': HANDSHAKE | MESSAGES,
+                'messages': [text('Hello')],
+                'output': hexs(accept_101(plain)),
+                'state': 'OPEN',
+                'deflate': params(server_bits=12),
+            },
+            open=False,
+            options=on,
+            after=[{'call': 'accept'}],
+        )
+    )
+
+
+def deflate_client(cases: list[Case]) -> None:
+    """The client's offer, and its checks of the response (RFC 7692 §5)."""
+    on = ON
+    plain = ANSWER
+
+    def client_opened(
+        answer: str | None,
+        id: str,
+        source: str,
+        agreed: dict[str, Any] | None,
+        sent: str | None = None,
+        extra: bytes = b'',
+        flags: int = HANDSHAKE,
+        messages: list[dict[str, str]] | None = None,
+        **options: Any,
+    ) -> None:
+        lines = () if answer is None else extension_lines(answer)
+        expect = ok(flags, messages, deflate=agreed)
+        if sent is not None:
+            expect['request_sent'] = sent
+        if answer is not None:
+            expect['response'] = {
+                'extensions': [] if not answer else [_element(answer)]
+            }
+        cases.append(
+            case(
+                id,
+                source,
+                'client',
+                response(add=lines) + extra,
+                expect,
+                open=False,
+                options={**on, **options},
+            )
+        )
+
+    def client_refused(
+        answer: tuple[bytes, ...],
+        id: str,
+        source: str,
+        message: str = INVALID_EXTENSIONS,
+        **options: Any,
+    ) -> None:
+        cases.append(
+            case(
+                id,
+                source,
+                'client',
+                response(add=answer),
+                {
+                    'flags': FAILED | CLOSED,
+                    'messages': [],
+                    'output': '',
+                    'state': 'CLOSED',
+                    'error': [1002, message],
+                    'deflate': None,
+                    'close_code': 1006,
+                },
+                open=False,
+                options={**on, **options},
+            )
+        )
+
+    client_opened(
+        plain + '; client_max_window_bits=12',
+        'deflate-client-offer-default',
+        'engine contract, client offer',
+        params(server_bits=12, client_bits=12),
+        client_request_head(
+            'permessage-deflate; client_max_window_bits; server_max_window_bits=12'
+        ),
+    )
+    client_opened(
+        'permessage-deflate',
+        'deflate-client-offer-window-15',
+        'engine contract, client offer',
+        params(),
+        client_request_head('permessage-deflate; client_max_window_bits'),
+        deflate_window_bits=15,
+    )
+    client_opened(
+        'permessage-deflate; client_no_context_takeover; server_max_window_bits=9'
+        '; client_max_window_bits=9',
+        'deflate-client-offer-no-context-takeover',
+        'engine contract, client offer',
+        params(client_nct=True, server_bits=9, client_bits=9),
+        client_request_head(
+            'permessage-deflate; client_max_window_bits; server_max_window_bits=9'
+            '; client_no_context_takeover'
+        ),
+        deflate_window_bits=9,
+        deflate_no_context_takeover=True,
+    )
+    cases.append(
+        case(
+            'deflate-client-offer-after-subprotocols',
+            'engine contract, client offer',
+            'client',
+            response(add=(b'Sec-WebSocket-Protocol: chat', *extension_lines(plain))),
+            ok(
+                HANDSHAKE,
+                deflate=params(server_bits=12),
+                request_sent=client_request_head(
+                    'permessage-deflate; client_max_window_bits'
+                    '; server_max_window_bits=12',
+                    'chat, v2',
+                ),
+                response={'subprotocol': 'chat'},
+            ),
+            open=False,
+            options={**on, 'subprotocols': ['chat', 'v2']},
+        )
+    )
+    client_opened(
+        None,
+        'deflate-client-no-offer-without-compression',
+        'engine contract, client offer',
+        None,
+        client_request_head(),
+        compression=False,
+    )
+    client_opened(
+        None,
+        'deflate-client-offer-not-answered',
+        'RFC 7692 §5',
+        None,
+    )
+    client_opened(
+        '',
+        'deflate-client-empty-answer',
+        'engine contract, client response',
+        None,
+    )
+    client_opened(
+        plain,
+        'deflate-client-answer-server-bits',
+        'RFC 7692 §7.1.2.1',
+        params(server_bits=12),
+    )
+    client_opened(
+        'permessage-deflate; server_max_window_bits=9; client_max_window_bits=10',
+        'deflate-client-answer-both-bits',
+        'RFC 7692 §7.1.2',
+        params(server_bits=9, client_bits=10),
+    )
+    client_opened(
+        'permessage-deflate; server_max_window_bits=12; client_max_window_bits=15',
+        'deflate-client-answer-client-bits-15',
+        'RFC 7692 §7.1.2.2',
+        params(server_bits=12, client_bits=15),
+    )
+    client_opened(
+        'permessage-deflate; server_no_context_takeover; client_no_context_takeover'
+        '; server_max_window_bits=12',
+        'deflate-client-answer-no-context-takeover',
+        'RFC 7692 §7.1.1',
+        params(True, True, 12),
+    )
+    client_opened(
+        plain,
+        'deflate-client-no-context-offered-not-answered',
+        'RFC 7692 §7.1.1.2',
+        params(client_nct=True, server_bits=12),
+        deflate_no_context_takeover=True,
+    )
+    client_opened(
+        'permessage-deflate; server_max_window_bits="11"',
+        'deflate-client-answer-quoted',
+        'RFC 6455 §9.1',
+        params(server_bits=11),
+    )
+    client_opened(
+        'permessage-deflate',
+        'deflate-client-window-15-answer-without-bits',
+        'RFC 7692 §7.1.2.1',
+        params(),
+        deflate_window_bits=15,
+    )
+    client_opened(
+        'permessage-deflate; server_max_window_bits=9',
+        'deflate-client-window-15-answer-server-bits',
+        'RFC 7692 §7.1.2.1',
+        params(server_bits=9),
+        deflate_window_bits=15,
+    )
+    client_opened(
+        plain,
+        'deflate-client-frames-after-response',
+        'engine contract, client response',
+        params(server_bits=12),
+        extra=server_frame(TEXT, HELLO_DEFLATED, rsv=4),
+        flags=HANDSHAKE | MESSAGES,
+        messages=[text('Hello')],
+    )
+    for name, answer in [
+        ('other-extension', 'x-webkit-deflate-frame'),
+        ('two-elements', f'{plain}, {plain}'),
+        ('unknown-parameter', plain + '; x'),
+        ('duplicate-parameter',
+         'permessage-deflate; server_no_context_takeover; server_no_context_takeover'
+         '; server_max_window_bits=12'),
+        ('value-on-no-context-takeover',
+         'permessage-deflate; client_no_context_takeover=1; server_max_window_bits=12'),
+        ('server-bits-missing', 'permessage-deflate'),
+        ('server-bits-above-offer', 'permessage-deflate; server_max_window_bits=13'),
+        ('server-bits-without-value', 'permessage-deflate; server_max_window_bits'),
+        ('server-bits-8', 'permessage-deflate; server_max_window_bits=8'),
+        ('server-bits-leading-zero', 'permessage-deflate; server_max_window_bits=09'),
+        ('client-bits-without-value', plain + '; client_max_window_bits'),
+        ('client-bits-8', plain + '; client_max_window_bits=8'),
+        ('client-bits-16', plain + '; client_max_window_bits=16'),
+        ('syntax-trailing-semicolon', 'permessage-deflate;'),
+        ('syntax-unterminated-quote', 'permessage-deflate; server_max_window_bits="1'),
+        ('uppercase-name', 'Permessage-Deflate; server_max_window_bits=12'),
+    ]:  # fmt: skip
+        client_refused(
+            extension_lines(answer),
+            f'deflate-client-refuses-{name}',
+            'engine contract, client response',
+        )
+    client_refused(
+        extension_lines(plain, plain),
+        'deflate-client-refuses-two-headers',
+        'engine contract, client response',
+    )
+    client_refused(
+        extension_lines('permessage-deflate; server_max_window_bits=16'),
+        'deflate-client-refuses-server-bits-16',
+        'engine contract, client response',
+        deflate_window_bits=15,
+    )
+    client_refused(
+        extension_lines('permessage-deflate'),
+        'deflate-client-refuses-answer-without-offer',
+        'RFC 6455 §4.1',
+        'unexpected Sec-WebSocket-Extensions header',
+        compression=False,
+    )
+    client_refused(
+        (b'Sec-WebSocket-Protocol: chat', *extension_lines('x')),
+        'deflate-client-subprotocol-checked-first',
+        'engine contract, client checks',
+        'unexpected Sec-WebSocket-Protocol header',
+    )
+
+
+def deflate_received(cases: list[Case], role: str) -> None:
+    """Compressed messages received (RFC 7692 §6, §7.2.2)."""
+    on = ON
+
+    def opened_with(role: str, extensions: str | None, **options: Any) -> Any:
+        def add(id: str, source: str, data: bytes, expect: dict[str, Any],
+                **more: Any) -> None:  # fmt: skip
+            cases.append(
+                case(
+                    f'{id}-{role}',
+                    source,
+                    role,
+                    data,
+                    expect,
+                    options={**on, **options, **more.pop('options', {})},
+                    extensions=extensions,
+                    **more,
+                )
+            )
+
+        return add
+
+    extensions = OFFER[role] if role == 'server' else ANSWER
+    add = opened_with(role, extensions)
+    fresh = opened_with(role, NO_CONTEXT[role])
+
+    def z(opcode: int, payload: bytes, role: str = role, **kw: Any) -> bytes:
+        """A compressed frame: RSV1 set unless `rsv` says otherwise."""
+        kw.setdefault('rsv', 4)
+        return in_frame(role, opcode, payload, **kw)
+
+    def failed(code: int, message: str, role: str = role, **kw: Any) -> Any:
+        return fault(role, code, message, **kw)
+
+    add(
+        'rfc7692-7.2.3.1-hello',
+        'RFC 7692 §7.2.3.1',
+        z(TEXT, HELLO_DEFLATED),
+        ok(MESSAGES, [text('Hello')]),
+    )
+    add(
+        'rfc7692-7.2.3.1-fragmented',
+        'RFC 7692 §7.2.3.1',
+        z(TEXT, HELLO_DEFLATED[:3], fin=False) + z(CONT, HELLO_DEFLATED[3:], rsv=0),
+        ok(MESSAGES, [text('Hello')]),
+    )
+    add(
+        'rfc7692-7.2.3.2-shared-window',
+        'RFC 7692 §7.2.3.2',
+        z(TEXT, HELLO_DEFLATED) + z(TEXT, HELLO_AGAIN),
+        ok(MESSAGES, [text('Hello'), text('Hello')]),
+    )
+    fresh(
+        'rfc7692-7.2.3.2-no-context-takeover',
+        'RFC 7692 §7.1.1, §7.2.3.2',
+        z(TEXT, HELLO_DEFLATED) + z(TEXT, HELLO_AGAIN),
+        failed(1007, INVALID_DATA, flags=MESSAGES, messages=[text('Hello')]),
+    )
+    fresh(
+        'deflate-no-context-takeover-independent-messages',
+        'RFC 7692 §7.1.1',
+        z(TEXT, HELLO_DEFLATED) + z(TEXT, HELLO_DEFLATED),
+        ok(MESSAGES, [text('Hello'), text('Hello')]),
+    )
+    add(
+        'rfc7692-7.2.3.3-stored-block',
+        'RFC 7692 §7.2.3.3',
+        z(TEXT, HELLO_STORED),
+        ok(MESSAGES, [text('Hello')]),
+    )
+    # NOTE: the contract fails data after a final block, which includes
+    # the 0x00 octet RFC 7692 §7.2.3.4 appends.
+    add(
+        'rfc7692-7.2.3.4-final-block-then-octet',
+        'RFC 7692 §7.2.3.4; engine contract, data after a final block',
+        z(TEXT, HELLO_FINAL + b'\x00'),
+        failed(1007, INVALID_DATA),
+    )
+    add(
+        'deflate-final-block',
+        'RFC 7692 §7.2.3.4',
+        z(TEXT, HELLO_FINAL),
+        ok(MESSAGES, [text('Hello')]),
+    )
+    add(
+        'deflate-final-block-then-message',
+        'engine contract, after a final block',
+        z(TEXT, HELLO_FINAL) + z(BINARY, HELLO_DEFLATED),
+        ok(MESSAGES, [text('Hello'), binary(b'Hello')]),
+    )
+    add(
+        'deflate-final-block-starts-fresh-stream',
+        'engine contract, after a final block',
+        z(TEXT, HELLO_FINAL) + z(TEXT, HELLO_AGAIN),
+        failed(1007, INVALID_DATA, flags=MESSAGES, messages=[text('Hello')]),
+    )
+    add(
+        'deflate-final-block-then-peer-tail',
+        'engine contract, data after a final block',
+        z(TEXT, HELLO_FINAL + TAIL),
+        failed(1007, INVALID_DATA),
+    )
+    add(
+        'deflate-final-block-then-data-in-continuation',
+        'engine contract, data after a final block',
+        z(TEXT, HELLO_FINAL, fin=False) + z(CONT, b'\x00', rsv=0),
+        failed(1007, INVALID_DATA),
+    )
+    add(
+        'deflate-final-block-then-empty-continuation',
+        'engine contract, data after a final block',
+        z(TEXT, HELLO_FINAL, fin=False) + z(CONT, b'', rsv=0),
+        ok(MESSAGES, [text('Hello')]),
+    )
+    add(
+        'deflate-final-empty-stored-block-completed-by-tail',
+        'RFC 7692 §7.2.1, §7.2.2',
+        z(TEXT, b'\x01') + z(TEXT, HELLO_DEFLATED),
+        ok(MESSAGES, [text(''), text('Hello')]),
+    )
+    # A sender that keeps the tail breaks RFC 7692 §7.2.1; the added tail
+    # then starts a stored block that only a fresh stream forgets.
+    add(
+        'deflate-tail-kept-by-sender',
+        'RFC 7692 §7.2.2',
+        z(TEXT, HELLO_DEFLATED + TAIL),
+        ok(MESSAGES, [text('Hello')]),
+    )
+    fresh(
+        'deflate-tail-kept-by-sender-no-context-takeover',
+        'RFC 7692 §7.2.2',
+        z(TEXT, HELLO_DEFLATED + TAIL) + z(TEXT, HELLO_DEFLATED + TAIL),
+        ok(MESSAGES, [text('Hello'), text('Hello')]),
+    )
+    add(
+        'deflate-empty-message',
+        'RFC 7692 §7.2.2',
+        z(TEXT, b'\x00') + z(BINARY, HELLO_DEFLATED),
+        ok(MESSAGES, [text(''), binary(b'Hello')]),
+    )
+    add(
+        'deflate-empty-frame-payload',
+        'RFC 7692 §7.2.2',
+        z(BINARY, b''),
+        ok(MESSAGES, [binary(b'')]),
+    )
+    data = bytes(range(256)) * 2
+    add(
+        'deflate-binary',
+        'RFC 7692 §7.2.2',
+        z(BINARY, deflated(data)),
+        ok(MESSAGES, [binary(data)]),
+    )
+    add(
+        'deflate-uncompressed-message',
+        'RFC 7692 §6',
+        in_frame(role, TEXT, b'Hello') + z(TEXT, HELLO_DEFLATED),
+        ok(MESSAGES, [text('Hello'), text('Hello')]),
+    )
+    stream = compressor()
+    first = deflated(b'{"price": 101.25, "symbol": "GYR"}', stream)
+    third = deflated(b'{"price": 101.5, "symbol": "GYR"}', stream)
+    add(
+        'deflate-context-across-uncompressed-message',
+        'RFC 7692 §7.2.3.2',
+        z(TEXT, first) + in_frame(role, TEXT, b'plain') + z(TEXT, third),
+        ok(
+            MESSAGES,
+            [
+                text('{"price": 101.25, "symbol": "GYR"}'),
+                text('plain'),
+                text('{"price": 101.5, "symbol": "GYR"}'),
+            ],
+        ),
+    )
+    stream = compressor(12)
+    words = [f'update {i}: the quick brown fox jumps'.encode() for i in range(4)]
+    add(
+        'deflate-context-takeover-messages',
+        'RFC 7692 §7.2.3.2',
+        b''.join(z(TEXT, deflated(word, stream)) for word in words),
+        ok(MESSAGES, [text(word.decode()) for word in words]),
+    )
+    add(
+        'deflate-ping-between-fragments',
+        'RFC 6455 §5.4, RFC 7692 §6.1',
+        z(TEXT, HELLO_DEFLATED[:3], fin=False)
+        + in_frame(role, PING, b'p')
+        + z(CONT, HELLO_DEFLATED[3:], rsv=0),
+        ok(MESSAGES | OUTPUT, [text('Hello')], out_frame(role, PONG_OP, b'p')),
+    )
+    add(
+        'deflate-one-byte-fragments',
+        'RFC 7692 §6.1',
+        z(TEXT, HELLO_DEFLATED[:1], fin=False)
+        + b''.join(
+            z(CONT, HELLO_DEFLATED[i : i + 1], fin=i == 6, rsv=0) for i in range(1, 7)
+        ),
+        ok(MESSAGES, [text('Hello')]),
+    )
+    # max_size applies to the inflated size (RFC 7692 §8.1, CVE-2018-1000518).
+    add(
+        'deflate-max-size-exact',
+        'engine contract, max_size',
+        z(TEXT, HELLO_DEFLATED),
+        ok(MESSAGES, [text('Hello')]),
+        options={'max_size': 5},
+    )
+    add(
+        'deflate-max-size-exceeded',
+        'engine contract, max_size',
+        z(TEXT, HELLO_DEFLATED),
+        failed(1009, 'message exceeds 4 bytes'),
+        options={'max_size': 4},
+    )
+    add(
+        'deflate-max-size-wire-longer',
+        'engine contract, max_size',
+        z(TEXT, HELLO_STORED),
+        ok(MESSAGES, [text('Hello')]),
+        options={'max_size': 5},
+    )
+    stream = compressor()
+    # A fragment boundary is anywhere in the compressed data; only the
+    # message's end loses the tail (RFC 7692 §7.2.1).
+    part1 = deflated(b'a' * 600, stream, strip=False)
+    part2 = deflated(b'a' * 600, stream)
+    two_parts = z(BINARY, part1, fin=False) + z(CONT, part2, rsv=0)
+    add(
+        'deflate-max-size-fragments-fit',
+        'engine contract, max_size',
+        two_parts,
+        ok(MESSAGES, [binary(b'a' * 1200)]),
+        options={'max_size': 1200},
+    )
+    add(
+        'deflate-max-size-fragments-exceed',
+        'engine contract, max_size',
+        two_parts,
+        failed(1009, 'message exceeds 1199 bytes'),
+        options={'max_size': 1199},
+    )
+    add(
+        'deflate-bomb',
+        'RFC 7692 §8.1, CVE-2016-10544',
+        z(BINARY, deflated(bytes(100000))),
+        failed(1009, 'message exceeds 1000 bytes'),
+        options={'max_size': 1000},
+    )
+    add(
+        'deflate-max-size-utf8-valid-within-limit',
+        'engine contract, max_size and UTF-8',
+        z(TEXT, deflated(b'ab\xff')),
+        failed(1009, 'message exceeds 2 bytes'),
+        options={'max_size': 2},
+    )
+    add(
+        'deflate-max-size-utf8-invalid-within-limit',
+        'engine contract, max_size and UTF-8',
+        z(TEXT, deflated(b'a\xffb')),
+        failed(1007, 'invalid UTF-8 in text message'),
+        options={'max_size': 2},
+    )
+    add(
+        'deflate-max-frame-size-wire',
+        'engine contract, max_frame_size',
+        z(TEXT, HELLO_DEFLATED),
+        failed(1009, 'frame exceeds 6 bytes'),
+        options={'max_frame_size': 6},
+    )
+    add(
+        'deflate-max-frame-size-fits',
+        'engine contract, max_frame_size',
+        z(TEXT, HELLO_DEFLATED),
+        ok(MESSAGES, [text('Hello')]),
+        options={'max_frame_size': 7},
+    )
+    add(
+        'deflate-max-fragments',
+        'engine contract, max_fragments',
+        z(TEXT, HELLO_DEFLATED[:3], fin=False) + z(CONT, HELLO_DEFLATED[3:], rsv=0),
+        failed(1009, 'message exceeds 1 fragments'),
+        options={'max_fragments': 1},
+    )
+    # UTF-8 is checked on the inflated text (RFC 6455 §8.1).
+    add(
+        'deflate-invalid-utf8',
+        'RFC 6455 §8.1',
+        z(TEXT, deflated(b'ok \xff')),
+        failed(1007, 'invalid UTF-8 in text message'),
+    )
+    add(
+        'deflate-utf8-ends-inside-sequence',
+        'RFC 6455 §8.1',
+        z(TEXT, deflated(b'ok \xc3')),
+        failed(1007, 'invalid UTF-8 in text message'),
+    )
+    stream = compressor()
+    add(
+        'deflate-utf8-sequence-across-fragments',
+        'RFC 6455 §8.1',
+        z(TEXT, deflated(b'\xc3', stream, strip=False), fin=False)
+        + z(CONT, deflated(b'\xa9', stream), rsv=0),
+        ok(MESSAGES, [text('é')]),
+    )
+    add(
+        'deflate-utf8-fail-fast',
+        'RFC 6455 §8.1, Autobahn 6.4',
+        z(TEXT, deflated(b'\xc3\x28'), fin=False),
+        failed(1007, 'invalid UTF-8 in text message'),
+    )
+    # RSV1 (RFC 7692 §6.1), and RSV2/RSV3 (RFC 6455 §5.2).
+    add(
+        'deflate-rsv1-on-continuation',
+        'RFC 7692 §6.1',
+        z(TEXT, HELLO_DEFLATED[:3], fin=False) + z(CONT, HELLO_DEFLATED[3:]),
+        failed(1002, RESERVED),
+    )
+    add(
+        'deflate-rsv1-on-uncompressed-continuation',
+        'RFC 7692 §6.1',
+        in_frame(role, TEXT, b'Hel', fin=False) + z(CONT, b'lo'),
+        failed(1002, RESERVED),
+    )
+    for name, opcode, payload in [
+        ('ping', PING, b'p'),
+        ('pong', PONG_OP, b'p'),
+        ('close', CLOSE, close_payload(1000)),
+    ]:
+        add(
+            f'deflate-rsv1-on-{name}',
+            'RFC 7692 §6.1',
+            z(opcode, payload),
+            failed(1002, RESERVED),
+        )
+    for rsv in (2, 1, 6, 7):
+        add(
+            f'deflate-rsv-bits-{rsv:03b}',
+            'RFC 6455 §5.2',
+            z(TEXT, HELLO_DEFLATED, rsv=rsv),
+            failed(1002, RESERVED),
+        )
+    add(
+        'deflate-rsv1-new-message-during-fragmented',
+        'RFC 6455 §5.4',
+        in_frame(role, TEXT, b'Hel', fin=False) + z(TEXT, HELLO_DEFLATED),
+        failed(1002, 'received new data frame before the previous message finished'),
+    )
+    opened_with(role, None)(
+        'deflate-rsv1-not-negotiated',
+        'RFC 7692 §6; aiohttp CVE-2026-59881',
+        z(TEXT, HELLO_DEFLATED),
+        failed(1002, RESERVED),
+    )
+    if role == 'server':
+        opened_with(role, 'permessage-deflate; x')(
+            'deflate-rsv1-offer-declined',
+            'RFC 7692 §6',
+            z(TEXT, HELLO_DEFLATED),
+            failed(1002, RESERVED),
+        )
+    # Data that zlib rejects (RFC 1951 §3.2.3, §3.2.4).
+    add(
+        'deflate-invalid-block-type',
+        'RFC 1951 §3.2.3',
+        z(TEXT, b'\x06'),
+        failed(1007, INVALID_DATA),
+    )
+    add(
+        'deflate-invalid-stored-length',
+        'RFC 1951 §3.2.4',
+        z(BINARY, bytes.fromhex('00 05 00 00 00 48 65 6c 6c 6f')),
+        failed(1007, INVALID_DATA),
+    )
+    add(
+        'deflate-invalid-after-valid-block',
+        'RFC 1951 §3.2.3',
+        z(BINARY, HELLO_DEFLATED + TAIL + b'\x06'),
+        failed(1007, INVALID_DATA),
+    )
+    add(
+        'deflate-invalid-in-continuation',
+        'RFC 1951 §3.2.3',
+        z(TEXT, HELLO_DEFLATED + TAIL, fin=False) + z(CONT, b'\x06', rsv=0),
+        failed(1007, INVALID_DATA),
+    )
+    us = [{'call': 'send_close', 'args': [1000, 'bye']}]
+    add(
+        'deflate-closing-discards-compressed',
+        'RFC 6455 §7.1.2',
+        z(TEXT, b'\x06') + in_frame(role, CLOSE, close_payload(1000)),
+        {
+            'flags': CLOSE_RECEIVED | CLOSED,
+            'messages': [],
+            'output': '',
+            'state': 'CLOSED',
+            'error': None,
+            'close_received': [1000, ''],
+            'close_sent': [1000, 'bye'],
+        },
+        actions=us,
+    )
+    add(
+        'deflate-closing-drops-message-in-progress',
+        'RFC 6455 §7.1.2',
+        z(CONT, b'\x06', rsv=0) + in_frame(role, CLOSE, close_payload(1000)),
+        {
+            'flags': CLOSE_RECEIVED | CLOSED,
+            'messages': [],
+            'state': 'CLOSED',
+            'error': None,
+        },
+        actions=[
+            {
+                'call': 'receive_data',
+                'args': [z(TEXT, HELLO_DEFLATED[:3], fin=False).hex()],
+            },
+            *us,
+        ],
+    )
+
+
+def _element(value: str) -> list[Any]:
+    """One extension element as ``response.extensions`` holds it."""
+    name, *rest = [part.strip() for part in value.split(';')]
+    found = []
+    for param in rest:
+        key, _, raw = param.partition('=')
+        found.append([key, raw.strip('"') if raw else None])
+    return [name, found]
+
+
 def main() -> None:
     files = {
         'frames.json': frames(),
@@ -2606,6 +3689,7 @@ def main() -> None:
         'lengths.json': lengths(),
         'handshake.json': handshake(),
         'client.json': client(),
+        'deflate.json': deflate(),
     }
     seen: set[str] = set()
     for name, cases in files.items():

@@ -7,17 +7,27 @@ EOF, reading messages). Both engines get the same calls with the same split
 points, and after every call they must agree on the return value or
 exception, the bytes to send, the state and every result attribute. This is
 the main guard against the two engines drifting apart.
+
+With permessage-deflate (RFC 7692) the input also holds compressed messages
+from a zlib peer (fragmented, context takeover or not, final blocks, kept
+tails) and the calls include compressed sends and prepared frames. Compressed
+bytes may differ between the engines' deflate implementations, so their
+output is compared frame by frame, compressed payloads after inflating.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 from hypothesis import given, strategies as st
 
+from gyrfalcon.protocol import load_engine
 from gyrfalcon.testing.pair import STANDARD_REQUEST, deterministic_random, open_engine
+
+from ._deflate import TAIL, Reader, parse_frames
 
 Op = tuple[Any, ...]
 
@@ -36,6 +46,7 @@ SNAPSHOT = (
     'writing_paused',
     'request',
     'response',
+    'deflate',
 )
 
 OPTIONS = st.fixed_dictionaries(
@@ -145,26 +156,41 @@ def pieces(draw: st.DrawFn, data: bytes) -> list[bytes]:
 
 
 @st.composite
-def frame_ops(draw: st.DrawFn, role: str) -> list[Op]:
-    """A session of calls on an OPEN connection."""
+def frame_ops(
+    draw: st.DrawFn, role: str, source: st.SearchStrategy[bytes] | None = None
+) -> list[Op]:
+    """A session of calls on an OPEN connection.
+
+    `source` makes the frames the connection receives (``frames(role)`` by
+    default); a compressing source also brings longer sends and prepared
+    frames.
+    """
     ops: list[Op] = []
+    compressing = source is not None
+    source = frames(role) if source is None else source
+    kinds = ['feed'] * 8 + ['next', 'send', 'close', 'fail', 'eof', 'ping']
+    if compressing:
+        kinds += ['send'] * 3 + ['prepared'] * (2 if role == 'server' else 0)
     for _ in range(draw(st.integers(1, 8))):
-        kind = draw(
-            st.sampled_from(
-                ['feed'] * 8 + ['next', 'send', 'close', 'fail', 'eof', 'ping']
-            )
-        )
+        kind = draw(st.sampled_from(kinds))
         if kind == 'feed':
-            stream = b''.join(draw(st.lists(frames(role), min_size=1, max_size=5)))
+            stream = b''.join(draw(st.lists(source, min_size=1, max_size=5)))
             stream = draw(mutated(stream))
             ops.extend(('receive_data', piece) for piece in draw(pieces(stream)))
         elif kind == 'next':
             ops.append(('next_message',))
         elif kind == 'send':
+            size = 300 if compressing else 20
             if draw(st.booleans()):
-                ops.append(('send_text', draw(st.text(max_size=20))))
+                ops.append(('send_text', draw(payload_text(size))))
             else:
-                ops.append(('send_binary', draw(st.binary(max_size=200))))
+                ops.append(('send_binary', draw(payload_bytes(size * 2))))
+        elif kind == 'prepared':
+            data = draw(st.one_of(payload_text(300), payload_bytes(300)))
+            window = draw(st.sampled_from([None, 9, 12, 15]))
+            frame = PYTHON.prepare_frame(data, deflate_window_bits=window)
+            compressed = window is not None or draw(st.integers(0, 9)) == 0
+            ops.append(('send_prepared', frame, Kw(compressed=compressed)))
         elif kind == 'ping':
             name = draw(st.sampled_from(['send_ping', 'send_pong']))
             ops.append((name, draw(st.binary(max_size=130))))
@@ -179,9 +205,161 @@ def frame_ops(draw: st.DrawFn, role: str) -> list[Op]:
     return ops
 
 
+PYTHON = load_engine('python')
+
+# Text and binary that compress: words repeat, as in push-server traffic.
+WORDS = ['price', 'symbol', '"GYR"', '101.25', 'ü', '☃', ' ', ', ', '{', '}', 'x']
+
+
+def payload_text(size: int) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.text(max_size=size // 10),
+        st.lists(st.sampled_from(WORDS), max_size=size // 4).map(''.join),
+    )
+
+
+def payload_bytes(size: int) -> st.SearchStrategy[bytes]:
+    return st.one_of(
+        st.binary(max_size=size // 10),
+        st.lists(
+            st.sampled_from([b'\x00' * 8, b'abc', b'\xff\xfe', b'GYR']),
+            max_size=size // 4,
+        ).map(b''.join),  # fmt: skip
+    )
+
+
+def encode(role: str, opcode: int, payload: bytes, fin: bool, rsv: int) -> bytes:
+    """A frame as the engine in `role` receives it (clients mask theirs)."""
+    first = (0x80 if fin else 0) | rsv << 4 | opcode
+    size = len(payload)
+    if size < 126:
+        length = bytes([size])
+    elif size < 65536:
+        length = bytes([126]) + size.to_bytes(2, 'big')
+    else:
+        length = bytes([127]) + size.to_bytes(8, 'big')
+    if role == 'client':
+        return bytes([first]) + length + payload
+    key = b'\x9b\x02\x5e\xc7'
+    return bytes([first, 0x80 | length[0]]) + length[1:] + key + mask(payload, key)
+
+
+class Peer:
+    """The compressor of the engine's peer: a stdlib zlib stream.
+
+    Args:
+        window_bits: The window the peer may use (the engine's inflater).
+        no_context_takeover: The peer resets its compressor per message.
+    """
+
+    def __init__(self, window_bits: int, no_context_takeover: bool) -> None:
+        self.window_bits = window_bits
+        self.no_context_takeover = no_context_takeover
+        self.stream: Any = None
+
+    def compress(self, data: bytes, how: str) -> bytes:
+        """One message's payload: `how` is how it ends (RFC 7692 §7.2.1)."""
+        if self.stream is None or self.no_context_takeover:
+            self.stream = zlib.compressobj(6, zlib.DEFLATED, -self.window_bits, 8)
+        stream = self.stream
+        if how == 'final':
+            # RFC 7692 §7.2.3.4: a final block; the next message starts over.
+            self.stream = None
+            return stream.compress(data) + stream.flush(zlib.Z_FINISH)
+        out = stream.compress(data) + stream.flush(zlib.Z_SYNC_FLUSH)
+        # 'kept' breaks RFC 7692 §7.2.1: the tail stays.
+        return out if how == 'kept' else out[: -len(TAIL)]
+
+
+@st.composite
+def compressed_frames(draw: st.DrawFn, role: str, peer: Peer) -> bytes:
+    """A message as an RFC 7692 peer sends it, often compressed."""
+    if draw(st.integers(0, 3)) == 0:
+        return draw(frames(role))
+    opcode = draw(st.sampled_from([1, 2]))
+    if opcode == 1:
+        payload = draw(payload_text(200)).encode('utf-8', 'surrogatepass')
+    else:
+        payload = draw(payload_bytes(400))
+    how = draw(st.sampled_from(['strip'] * 8 + ['final', 'kept', 'plain']))
+    rsv = 0 if how == 'plain' else 4
+    data = payload if how == 'plain' else peer.compress(payload, how)
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=3)))
+    points = [0, *cuts, len(data)]
+    parts = [data[a:b] for a, b in zip(points, points[1:], strict=False)]
+    out = b''
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        # Now and then a control frame between fragments, or RSV1 where
+        # it is not allowed (RFC 7692 §6.1).
+        if index and draw(st.integers(0, 7)) == 0:
+            out += encode(role, 9, b'p', True, 0)
+        bits = rsv if index == 0 else 4 * (draw(st.integers(0, 15)) == 0)
+        out += encode(role, opcode if index == 0 else 0, part, last, bits)
+    return out
+
+
+DEFLATE_OPTIONS = st.fixed_dictionaries(
+    {'compression': st.just(True)},
+    optional={
+        'compression_threshold': st.sampled_from([0, 1, 20, 128]),
+        'deflate_window_bits': st.sampled_from([9, 12, 15]),
+        'deflate_mem_level': st.sampled_from([1, 5, 9]),
+        'deflate_level': st.sampled_from([0, 1, 6, 9]),
+        'deflate_no_context_takeover': st.booleans(),
+    },
+)
+
+SIZE_OPTIONS = st.fixed_dictionaries(
+    {},
+    optional={
+        'max_size': st.sampled_from([None, 1, 5, 100, 1000, 16777216]),
+        'max_frame_size': st.sampled_from([None, 4, 50]),
+        'max_fragments': st.sampled_from([None, 1, 3]),
+        'max_queue': st.sampled_from([None, 2, 32]),
+        'max_queue_bytes': st.sampled_from([None, 10, 4194304]),
+    },
+)
+
+OFFERS = [
+    'permessage-deflate',
+    'permessage-deflate; client_max_window_bits',
+    'permessage-deflate; client_no_context_takeover',
+    'permessage-deflate; server_no_context_takeover; client_max_window_bits=9',
+    'permessage-deflate; server_max_window_bits=10; client_max_window_bits=12',
+]
+
+
+@st.composite
+def answers(draw: st.DrawFn, options: dict[str, Any]) -> str:
+    """A server's valid answer to the offer a client with `options` makes."""
+    window = options.get('deflate_window_bits', 12)
+    answer = 'permessage-deflate'
+    if draw(st.booleans()):
+        answer += '; server_no_context_takeover'
+    if draw(st.booleans()):
+        answer += '; client_no_context_takeover'
+    bits = draw(st.sampled_from([None, 9, 11, 15]))
+    if window < 15:
+        bits = min(bits or 15, window)
+    if bits is not None:
+        answer += f'; server_max_window_bits={bits}'
+    client_bits = draw(st.sampled_from([None, 9, 13, 15]))
+    if client_bits is not None:
+        answer += f'; client_max_window_bits={client_bits}'
+    return answer
+
+
 REQUEST_LINES = [
     b'Sec-WebSocket-Protocol: chat, superchat',
     b'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits',
+    b'Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=8, '
+    b'permessage-deflate; server_no_context_takeover; client_max_window_bits=9',
+    b'Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover'
+    b'; server_max_window_bits=10',
+    b'Sec-WebSocket-Extensions: permessage-deflate; x=1, permessage-deflate; '
+    b'server_max_window_bits="09"',
+    b'Sec-WebSocket-Extensions: x-webkit-deflate-frame, permessage-deflate',
     b'Sec-WebSocket-Extensions: a; b="c"',
     b'Sec-WebSocket-Extensions: a;;',
     b'Sec-WebSocket-Version: 8',
@@ -265,6 +443,13 @@ RESPONSE_LINES = [
     b'Sec-WebSocket-Protocol: chat',
     b'Sec-WebSocket-Protocol: other',
     b'Sec-WebSocket-Extensions: permessage-deflate',
+    b'Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=12',
+    b'Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=9'
+    b'; client_max_window_bits=10; server_no_context_takeover',
+    b'Sec-WebSocket-Extensions: permessage-deflate; client_no_context_takeover'
+    b'; server_max_window_bits=15',
+    b'Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=8',
+    b'Sec-WebSocket-Extensions: ',
     b'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=',
     b'Content-Length: 3',
     b'Upgrade: h2c',
@@ -306,9 +491,16 @@ def response_ops(draw: st.DrawFn) -> list[Op]:
     return ops
 
 
+class Kw(dict[str, Any]):
+    """Keyword arguments at the end of an op."""
+
+
 def outcome(call: Callable[..., Any], *args: Any) -> tuple[str, Any]:
+    kwargs: dict[str, Any] = {}
+    if args and isinstance(args[-1], Kw):
+        *args, kwargs = args  # type: ignore[assignment]
     try:
-        return 'ok', call(*args)
+        return 'ok', call(*args, **kwargs)
     except TypeError:
         # PyO3's argument errors word things differently; the class counts.
         return 'raised', 'TypeError'
@@ -316,10 +508,48 @@ def outcome(call: Callable[..., Any], *args: Any) -> tuple[str, Any]:
         return 'raised', (type(ex), str(ex))
 
 
-def snapshot(connection: Any) -> dict[str, Any]:
+def decoded(data: bytes, reader: Reader) -> list[Any]:
+    """Output with compressed frames inflated, the rest as raw bytes.
+
+    Used once permessage-deflate is negotiated: an HTTP head (the 101 that
+    ``accept()`` queues) stays as it is, and every frame after it is parsed;
+    a frame with RSV1 is compared by its inflated payload, any other frame
+    byte for byte.
+    """
+    items: list[Any] = []
+    if data.startswith(b'HTTP/'):
+        head, _, data = data.partition(b'\r\n\r\n')
+        items.append(('head', head))
+    for frame in parse_frames(data):
+        if frame.rsv:
+            (message,) = reader.read(_unmasked(frame.opcode, frame.payload))
+            items.append(('deflated', frame.fin, frame.masked, message))
+        else:
+            items.append(('frame', frame))
+    return items
+
+
+def _unmasked(opcode: int, payload: bytes) -> bytes:
+    size = len(payload)
+    if size < 126:
+        length = bytes([size])
+    elif size < 65536:
+        length = b'\x7e' + size.to_bytes(2, 'big')
+    else:
+        length = b'\x7f' + size.to_bytes(8, 'big')
+    return bytes([0xC0 | opcode]) + length + payload
+
+
+def snapshot(connection: Any, reader: Reader | None = None) -> dict[str, Any]:
     seen = {name: getattr(connection, name) for name in SNAPSHOT}
     seen['close_expected'] = connection.close_expected()
-    seen['output'] = connection.data_to_send()
+    output = connection.data_to_send()
+    if connection.deflate is None or reader is None:
+        seen['output'] = output
+    else:
+        # Compressed sizes may differ between zlib implementations.
+        seen['pending_output'] = bool(seen['pending_output'])
+        seen['output'] = decoded(output, reader)
     return seen
 
 
@@ -328,14 +558,18 @@ def run_both(engines: tuple[ModuleType, ModuleType], build: Callable[[ModuleType
     native, python = engines
     left = build(native)
     right = build(python)
-    assert snapshot(left) == snapshot(right), 'after setup'
+    # Each engine's compressed output is inflated by its own peer.
+    readers = Reader(), Reader()
+    assert snapshot(left, readers[0]) == snapshot(right, readers[1]), 'after setup'
     for step, (name, *args) in enumerate(ops):
         results = (
             outcome(getattr(left, name), *args),
             outcome(getattr(right, name), *args),
         )
         assert results[0] == results[1], f'step {step}: {name}{tuple(args)!r}'
-        assert snapshot(left) == snapshot(right), f'after step {step}: {name}'
+        assert snapshot(left, readers[0]) == snapshot(right, readers[1]), (
+            f'after step {step}: {name}'
+        )
 
 
 def opened(role: str, options: dict[str, Any]) -> Callable[[ModuleType], Any]:
@@ -368,25 +602,32 @@ def test_long_streams(
     run_both(engines, opened('server', options), calls)
 
 
-@given(options=HEAD_OPTIONS, limits=OPTIONS, ops=request_ops())
+MAYBE_DEFLATE = st.one_of(st.just({}), DEFLATE_OPTIONS)
+
+
+@given(options=HEAD_OPTIONS, limits=OPTIONS, deflate=MAYBE_DEFLATE, ops=request_ops())
 def test_server_handshake(
     engines: tuple[ModuleType, ModuleType],
     options: dict[str, Any],
     limits: dict[str, Any],
+    deflate: dict[str, Any],
     ops: list[Op],
 ) -> None:
     def build(engine: ModuleType) -> Any:
-        return engine.ServerConnection(**options, **limits)
+        return engine.ServerConnection(**options, **limits, **deflate)
 
     run_both(engines, build, ops)
 
 
-@given(options=HEAD_OPTIONS, ops=response_ops(), offer=st.booleans())
+@given(
+    options=HEAD_OPTIONS, ops=response_ops(), offer=st.booleans(), deflate=MAYBE_DEFLATE
+)
 def test_client_handshake(
     engines: tuple[ModuleType, ModuleType],
     options: dict[str, Any],
     ops: list[Op],
     offer: bool,
+    deflate: dict[str, Any],
 ) -> None:
     def build(engine: ModuleType) -> Any:
         client = engine.ClientConnection(
@@ -395,6 +636,7 @@ def test_client_handshake(
             subprotocols=['chat'] if offer else [],
             random=deterministic_random(),
             **options,
+            **deflate,
         )
         client.send_request()
         return client
@@ -432,3 +674,59 @@ def test_engines_are_different_modules(engines: tuple[ModuleType, ModuleType]) -
     native, python = engines
     assert native.__name__ == 'gyrfalcon._native'
     assert python.__name__ == 'gyrfalcon.protocol._py'
+
+
+@given(
+    role=st.sampled_from(['server', 'client']),
+    limits=SIZE_OPTIONS,
+    options=DEFLATE_OPTIONS,
+    data=st.data(),
+)
+def test_compressed_frames(
+    engines: tuple[ModuleType, ModuleType],
+    role: str,
+    limits: dict[str, Any],
+    options: dict[str, Any],
+    data: Any,
+) -> None:
+    """RFC 7692 both ways: compressed input from a zlib peer, compressed sends."""
+    if role == 'server':
+        extensions = data.draw(st.sampled_from(OFFERS))
+    else:
+        extensions = data.draw(answers(options))
+    config = {**limits, **options}
+    # Which window and context takeover the peer gets is the engines' own
+    # business (the snapshot compares their ``deflate``); the peer follows it.
+    agreed = open_engine(PYTHON, role, config, extensions).deflate
+    assert agreed is not None
+    if role == 'server':
+        peer = Peer(agreed.client_max_window_bits, agreed.client_no_context_takeover)
+    else:
+        peer = Peer(agreed.server_max_window_bits, agreed.server_no_context_takeover)
+    ops = data.draw(frame_ops(role, compressed_frames(role, peer)))
+
+    def build(engine: ModuleType) -> Any:
+        return open_engine(engine, role, config, extensions)
+
+    run_both(engines, build, ops)
+
+
+@given(options=DEFLATE_OPTIONS, data=st.data())
+def test_compressed_long_streams(
+    engines: tuple[ModuleType, ModuleType], options: dict[str, Any], data: Any
+) -> None:
+    """Many compressed messages with context takeover, in 5-byte reads."""
+    peer = Peer(15, False)
+    stream = b''.join(data.draw(st.lists(compressed_frames('server', peer),
+                                         min_size=1, max_size=30)))  # fmt: skip
+    calls: list[Op] = [
+        ('receive_data', stream[i : i + 5]) for i in range(0, len(stream), 5)
+    ]
+    calls.append(('next_message',))
+
+    def build(engine: ModuleType) -> Any:
+        return open_engine(
+            engine, 'server', {**options, 'max_queue': None}, 'permessage-deflate'
+        )
+
+    run_both(engines, build, calls)

@@ -144,6 +144,23 @@ class TestConversation:
         with pytest.raises(RuntimeError, match='unexpected Sec-WebSocket-Extensions'):
             pair.open(headers=[(b'Sec-WebSocket-Extensions', b'x')])
 
+    def test_compression(self, engine: ModuleType) -> None:
+        pair = EnginePair(engine, compression=True).open()
+        assert pair.client.deflate == pair.server.deflate
+        assert pair.server.deflate is not None
+        pair.client.send_text('compressed ' * 20)
+        data = pair.client.data_to_send()
+        assert data[0] == 0xC1  # FIN, RSV1, TEXT
+        assert pair.server.receive_data(data) == MESSAGES
+        assert pair.messages('server') == ['compressed ' * 20]
+
+    def test_compression_options_override(self, engine: ModuleType) -> None:
+        pair = EnginePair(
+            engine, compression=True, server_options={'compression': False}
+        ).open()
+        assert pair.server.deflate is None
+        assert pair.client.deflate is None
+
     def test_chunk_size_must_be_positive(self, engine: ModuleType) -> None:
         with pytest.raises(ValueError):
             EnginePair(engine, chunk_size=0)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
-from gyrfalcon.protocol.common import Request, Response, State
+from gyrfalcon.protocol.common import DeflateParams, Request, Response, State
 
 if TYPE_CHECKING:
     from gyrfalcon import _native
@@ -73,6 +73,8 @@ class Connection(Protocol):
     def pending_output(self) -> int: ...
     @property
     def writing_paused(self) -> bool: ...
+    @property
+    def deflate(self) -> DeflateParams | None: ...
 
 
 class Server(Connection, Protocol):
@@ -91,6 +93,7 @@ class Server(Connection, Protocol):
     ) -> None: ...
     def reject_start(self, status: int, headers: Headers = ...) -> None: ...
     def reject_body(self, body: Buffer, more_body: bool = ...) -> None: ...
+    def send_prepared(self, frame: Buffer, *, compressed: bool = ...) -> None: ...
 
 
 class Client(Connection, Protocol):
@@ -122,6 +125,12 @@ class ServerFactory(Protocol):
         max_request_line: int = ...,
         max_header_line: int = ...,
         max_headers: int = ...,
+        compression: bool = ...,
+        compression_threshold: int = ...,
+        deflate_window_bits: int = ...,
+        deflate_mem_level: int = ...,
+        deflate_level: int = ...,
+        deflate_no_context_takeover: bool = ...,
     ) -> Server: ...
 
 
@@ -146,6 +155,12 @@ class ClientFactory(Protocol):
         max_request_line: int = ...,
         max_header_line: int = ...,
         max_headers: int = ...,
+        compression: bool = ...,
+        compression_threshold: int = ...,
+        deflate_window_bits: int = ...,
+        deflate_mem_level: int = ...,
+        deflate_level: int = ...,
+        deflate_no_context_takeover: bool = ...,
     ) -> Client: ...
 
 
@@ -160,6 +175,19 @@ class EncodeFrame(Protocol):
         fin: bool = ...,
         rsv1: bool = ...,
         mask: Buffer | None = ...,
+    ) -> bytes: ...
+
+
+class PrepareFrame(Protocol):
+    """``prepare_frame()`` (engine contract, "Prepared frames")."""
+
+    def __call__(
+        self,
+        data: str | Buffer,
+        *,
+        deflate_window_bits: int | None = ...,
+        deflate_mem_level: int = ...,
+        deflate_level: int = ...,
     ) -> bytes: ...
 
 
@@ -180,6 +208,8 @@ class Engine(Protocol):
     def validate_utf8(self) -> Callable[[Buffer], bool]: ...
     @property
     def encode_frame(self) -> EncodeFrame: ...
+    @property
+    def prepare_frame(self) -> PrepareFrame: ...
 
 
 if TYPE_CHECKING:

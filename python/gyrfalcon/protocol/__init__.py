@@ -67,6 +67,7 @@ __all__ = [
     'apply_mask',
     'encode_frame',
     'load_engine',
+    'prepare_frame',
     'validate_utf8',
 ]
 
@@ -86,8 +87,8 @@ def load_engine(name: EngineName) -> ModuleType:
 
     Returns:
         The module, which exports ``ServerConnection``, ``ClientConnection``,
-        ``Utf8Validator``, ``accept_key``, ``apply_mask``, ``encode_frame``
-        and ``validate_utf8``.
+        ``Utf8Validator``, ``accept_key``, ``apply_mask``, ``encode_frame``,
+        ``prepare_frame`` and ``validate_utf8``.
 
     Raises:
         ValueError: Unknown engine name.
@@ -147,6 +148,7 @@ if TYPE_CHECKING:
         accept_key as accept_key,
         apply_mask as apply_mask,
         encode_frame as encode_frame,
+        prepare_frame as prepare_frame,
         validate_utf8 as validate_utf8,
     )
 else:
@@ -156,4 +158,5 @@ else:
     accept_key = _engine.accept_key
     apply_mask = _engine.apply_mask
     encode_frame = _engine.encode_frame
+    prepare_frame = _engine.prepare_frame
     validate_utf8 = _engine.validate_utf8

@@ -98,6 +98,7 @@ def open_engine(
     engine: ModuleType,
     role: Side,
     options: Mapping[str, Any] | None = None,
+    extensions: str | None = None,
 ) -> Any:
     """Build an engine and bring it to ``OPEN`` with the standard handshake.
 
@@ -111,6 +112,11 @@ def open_engine(
         role: ``'server'`` or ``'client'``.
         options: Constructor keyword arguments; a client also takes
             ``random``, ``subprotocols`` and so on here.
+        extensions: A ``Sec-WebSocket-Extensions`` value added to the
+            handshake: to the request a server is fed (its offer), or to
+            the response a client is fed (the server's answer). With
+            ``compression=True`` in `options` this negotiates
+            permessage-deflate.
 
     Returns:
         The open connection.
@@ -119,9 +125,12 @@ def open_engine(
         RuntimeError: The handshake did not succeed.
     """
     kwargs = dict(options or {})
+    extra = b''
+    if extensions is not None:
+        extra = b'Sec-WebSocket-Extensions: ' + extensions.encode() + b'\r\n'
     if role == 'server':
         connection = engine.ServerConnection(**kwargs)
-        connection.receive_data(STANDARD_REQUEST)
+        connection.receive_data(STANDARD_REQUEST[:-2] + extra + b'\r\n')
         if connection.request is None:
             raise RuntimeError(f'the server refused the request: {connection.error}')
         connection.accept()
@@ -136,7 +145,7 @@ def open_engine(
             b'HTTP/1.1 101 Switching Protocols\r\n'
             b'Upgrade: websocket\r\n'
             b'Connection: Upgrade\r\n'
-            b'Sec-WebSocket-Accept: ' + accept.encode() + b'\r\n\r\n'
+            b'Sec-WebSocket-Accept: ' + accept.encode() + b'\r\n' + extra + b'\r\n'
         )
     if connection.state != State.OPEN:
         raise RuntimeError(f'the handshake failed: {connection.error}')
@@ -166,6 +175,9 @@ class EnginePair:
             default, so that runs are reproducible.
         client_options: More ``ClientConnection`` keyword arguments.
         server_options: ``ServerConnection`` keyword arguments.
+        compression: Pass ``compression=True`` to both sides (unless their
+            options say otherwise), so that they negotiate
+            permessage-deflate.
         chunk_size: Deliver bytes in pieces of at most this size (``None``:
             in one piece), to exercise incremental parsing.
 
@@ -190,9 +202,11 @@ class EnginePair:
         client_options: Mapping[str, Any] | None = None,
         server_options: Mapping[str, Any] | None = None,
         chunk_size: int | None = None,
+        compression: bool = False,
     ) -> None:
         if chunk_size is not None and chunk_size < 1:
             raise ValueError('chunk_size must be positive')
+        enable = {'compression': True} if compression else {}
         self.client: Any = engine.ClientConnection(
             host,
             target,
@@ -200,10 +214,10 @@ class EnginePair:
             headers=headers,
             origin=origin,
             random=deterministic_random() if random is None else random,
-            **dict(client_options or {}),
+            **{**enable, **dict(client_options or {})},
         )
         self.server: Any = (server_engine or engine).ServerConnection(
-            **dict(server_options or {})
+            **{**enable, **dict(server_options or {})}
         )
         self.chunk_size = chunk_size
         self.client_flags = 0

@@ -1,5 +1,6 @@
 //! Frame header parsing: never panics, and a header that passes the checks
-//! re-encodes to the same bytes (minimal lengths are the only lengths).
+//! re-encodes to the same bytes (minimal lengths are the only lengths),
+//! also with permessage-deflate's RSV1.
 #![no_main]
 
 use _native::frame::{encode_header, parse_header};
@@ -20,6 +21,15 @@ fuzz_target!(|data: &[u8]| {
             let mut out = Vec::new();
             let len = usize::try_from(header.payload_len).unwrap();
             encode_header(&mut out, header.fin, false, opcode as u8, header.mask, len);
+            assert_eq!(&out[..], &data[..used]);
+        }
+        // With permessage-deflate, RSV1 is allowed on TEXT/BINARY only.
+        if let Ok(opcode) = header.check_with(server, true) {
+            assert!(header.rsv == 0 || (header.rsv == 0b100 && matches!(header.opcode, 1 | 2)));
+            let mut out = Vec::new();
+            let len = usize::try_from(header.payload_len).unwrap();
+            let rsv1 = header.rsv != 0;
+            encode_header(&mut out, header.fin, rsv1, opcode as u8, header.mask, len);
             assert_eq!(&out[..], &data[..used]);
         }
     }

@@ -1,18 +1,22 @@
 //! The whole server receive path: the opening handshake, then frames.
 //!
 //! The first byte picks small limits and how the rest is chunked, so size,
-//! fragment and queue limits are crossed often. Whatever the input: no
-//! panic, nothing after CLOSED, and a fault always leaves `error` set.
+//! fragment and queue limits are crossed often; its top bit also turns on
+//! permessage-deflate (offered in the prefixed request), so compressed
+//! messages are inflated under those limits. Whatever the input: no panic,
+//! nothing after CLOSED, a fault always leaves `error` set, and no message
+//! is longer than `max_size`.
 #![no_main]
 
 use _native::connection::{flags, Limits, State};
+use _native::deflate::DeflateOptions;
 use _native::queue::MessageKind;
 use _native::{Connection, StdHost};
 use libfuzzer_sys::fuzz_target;
 
 const REQUEST: &[u8] = b"GET /chat HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n\
 Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
-Sec-WebSocket-Version: 13\r\n\r\n";
+Sec-WebSocket-Version: 13\r\nSec-WebSocket-Extensions: permessage-deflate\r\n\r\n";
 
 fuzz_target!(|data: &[u8]| {
     let Some((&control, rest)) = data.split_first() else {
@@ -25,12 +29,20 @@ fuzz_target!(|data: &[u8]| {
         limits.max_fragments = Some(4);
         limits.max_queue = Some(2);
         limits.max_queue_bytes = Some(32);
-        // Still room for the request below (its longest line is 43 bytes).
+        // Still room for the request below (its longest line is 44 bytes).
         limits.max_request_line = 48;
         limits.max_header_line = 48;
         limits.max_headers = 8;
     }
     let mut conn: Connection<StdHost> = Connection::server(StdHost, limits);
+    if control & 0x80 != 0 {
+        let options = DeflateOptions {
+            threshold: 0,
+            window_bits: 9,
+            ..DeflateOptions::default()
+        };
+        conn = conn.with_compression(options);
+    }
     // Bit 1: prefix a valid request, so that most inputs reach the frames.
     if control & 2 != 0 {
         let flags = conn.receive_data(REQUEST).unwrap();
@@ -56,7 +68,8 @@ fuzz_target!(|data: &[u8]| {
             }
             (kind, data.len())
         }) {
-            let _ = (kind, len);
+            let _ = kind;
+            assert!(limits.max_size.is_none_or(|max| len as u64 <= max));
         }
         let pending = conn.pending_output();
         assert_eq!(conn.data_to_send().len(), pending);

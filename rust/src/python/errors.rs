@@ -36,7 +36,10 @@ pub fn local_error(py: Python<'_>, err: &LocalError) -> PyErr {
         | LocalError::InvalidHeaderValue
         | LocalError::SubprotocolHeader
         | LocalError::InvalidStatus(_)
-        | LocalError::NotPositive(_) => PyValueError::new_err(err.to_string()),
+        | LocalError::NotPositive(_)
+        | LocalError::OutOfRange { .. }
+        | LocalError::NegativeThreshold
+        | LocalError::NotNegotiated => PyValueError::new_err(err.to_string()),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The shared Python types of `gyrfalcon.protocol.common`, imported once.
 //!
 //! The Rust engine builds instances of the very classes the twin uses
-//! (`Request`, `Response`) and returns the members of the same `State` enum,
+//! (`Request`, `Response`, `DeflateParams`) and returns the members of the
+//! same `State` enum,
 //! so `isinstance`, `==` and `is` behave the same whichever engine runs.
 
 use pyo3::prelude::*;
@@ -9,6 +10,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyTuple, PyType};
 
 use crate::connection::{RequestHead, ResponseHead, State};
+use crate::deflate::Params;
 use crate::handshake::{self, ExtensionOffer};
 
 const COMMON: &str = "gyrfalcon.protocol.common";
@@ -16,6 +18,7 @@ const COMMON: &str = "gyrfalcon.protocol.common";
 static STATE_MEMBERS: PyOnceLock<[Py<PyAny>; 4]> = PyOnceLock::new();
 static REQUEST: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 static RESPONSE: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+static DEFLATE_PARAMS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 /// Return the `State` member for a state.
 pub fn state(py: Python<'_>, state: State) -> PyResult<Bound<'_, PyAny>> {
@@ -84,5 +87,22 @@ pub fn response(py: Python<'_>, head: &ResponseHead) -> PyResult<Py<PyAny>> {
     kwargs.set_item("subprotocol", head.subprotocol.as_deref())?;
     kwargs.set_item("extensions", extensions_tuple(py, &head.extensions)?)?;
     kwargs.set_item("body", PyBytes::new(py, &head.body))?;
+    Ok(cls.call((), Some(&kwargs))?.unbind())
+}
+
+/// Build a `gyrfalcon.protocol.common.DeflateParams` from agreed parameters.
+pub fn deflate_params(py: Python<'_>, params: Params) -> PyResult<Py<PyAny>> {
+    let cls = DEFLATE_PARAMS.import(py, COMMON, "DeflateParams")?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item(
+        "server_no_context_takeover",
+        params.server_no_context_takeover,
+    )?;
+    kwargs.set_item(
+        "client_no_context_takeover",
+        params.client_no_context_takeover,
+    )?;
+    kwargs.set_item("server_max_window_bits", params.server_max_window_bits)?;
+    kwargs.set_item("client_max_window_bits", params.client_max_window_bits)?;
     Ok(cls.call((), Some(&kwargs))?.unbind())
 }

@@ -9,6 +9,7 @@ executable specification the Rust engine is tested against.
 from __future__ import annotations
 
 from .connection import ClientConnection, ServerConnection
+from .deflate import prepare_frame
 from .frame import encode_frame
 from .handshake import accept_key
 from .mask import apply_mask
@@ -21,5 +22,6 @@ __all__ = [
     'accept_key',
     'apply_mask',
     'encode_frame',
+    'prepare_frame',
     'validate_utf8',
 ]

@@ -11,6 +11,10 @@ The calling protocol: after every input call (``receive_data()``,
 output call, send ``data_to_send()``. Faults of the peer never raise: they
 set ``error``, queue the right Close frame or HTTP response, and return
 ``FAILED``. Misuse by the caller raises at once.
+
+With ``compression=True`` the connection negotiates permessage-deflate
+(RFC 7692) and hands payloads to ``deflate.py`` for (de)compression; what is
+inflated goes through the same size and UTF-8 checks as plain payloads.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from ..common import (
     OUTPUT,
     PAUSE,
     PONG,
+    DeflateParams,
     Request,
     Response,
     State,
@@ -46,6 +51,15 @@ from .close import (
     parse_close,
     serialize_close,
     truncate_reason,
+)
+from .deflate import (
+    DeflateOptions,
+    Deflater,
+    Inflater,
+    check_types,
+    client_offer,
+    client_params,
+    negotiate,
 )
 from .frame import (
     MAX_CONTROL_PAYLOAD,
@@ -133,13 +147,18 @@ class _Connection:
     __slots__ = (
         '_close_received',
         '_close_sent',
+        '_compressed',
         '_control',
         '_binary',
         '_decoder',
+        '_deflate',
+        '_deflate_options',
+        '_deflater',
         '_error',
         '_flags',
         '_frame_fault',
         '_header',
+        '_inflater',
         '_is_server',
         '_key',
         '_last_pong',
@@ -177,6 +196,12 @@ class _Connection:
         max_request_line: int,
         max_header_line: int,
         max_headers: int,
+        compression: bool,
+        compression_threshold: int,
+        deflate_window_bits: int,
+        deflate_mem_level: int,
+        deflate_level: int,
+        deflate_no_context_takeover: bool,
     ) -> None:
         self._is_server = is_server
         # Types first, as PyO3 checks them while extracting the arguments.
@@ -193,6 +218,14 @@ class _Connection:
         _check_int('max_request_line', max_request_line)
         _check_int('max_header_line', max_header_line)
         _check_int('max_headers', max_headers)
+        check_types(
+            compression,
+            compression_threshold,
+            deflate_window_bits,
+            deflate_mem_level,
+            deflate_level,
+            deflate_no_context_takeover,
+        )
         self._max_size = _optional_limit('max_size', max_size)
         self._max_frame_size = _optional_limit('max_frame_size', max_frame_size)
         self._max_fragments = _optional_limit('max_fragments', max_fragments)
@@ -202,6 +235,20 @@ class _Connection:
         self._max_request_line = _limit('max_request_line', max_request_line)
         self._max_header_line = _limit('max_header_line', max_header_line)
         self._max_headers = _limit('max_headers', max_headers)
+        options = DeflateOptions(
+            compression_threshold,
+            deflate_window_bits,
+            deflate_mem_level,
+            deflate_level,
+            deflate_no_context_takeover,
+        )
+        # permessage-deflate (RFC 7692): our keywords when enabled, then the
+        # agreed parameters and both zlib streams once negotiated.
+        self._deflate_options = options if compression else None
+        self._deflate: DeflateParams | None = None
+        self._deflater: Deflater | None = None
+        self._inflater: Inflater | None = None
+        self._compressed = False
         self._queue = InboundQueue(queue_count, queue_bytes)
         self._outbound = OutboundBuffer()
         self._state = _CONNECTING
@@ -289,6 +336,26 @@ class _Connection:
         return self._error
 
     @property
+    def deflate(self) -> DeflateParams | None:
+        """The permessage-deflate parameters agreed on, or ``None``."""
+        return self._deflate
+
+    def _use_deflate(
+        self,
+        agreed: DeflateParams,
+        options: DeflateOptions,
+        ours: tuple[int, bool],
+        theirs: tuple[int, bool],
+    ) -> None:
+        # Both zlib streams are created on first use (lazily).
+        self._deflate = agreed
+        window_bits, no_context_takeover = ours
+        self._deflater = Deflater(
+            window_bits, options.mem_level, options.level, no_context_takeover
+        )
+        self._inflater = Inflater(*theirs)
+
+    @property
     def last_pong(self) -> bytes | None:
         """The payload of the most recent Pong, or ``None``."""
         return self._last_pong
@@ -367,7 +434,7 @@ class _Connection:
         """
         _check_str('text', text)
         self._check_open('send_text')
-        self._write_frame(_TEXT, text.encode('utf-8'))
+        self._send_message(_TEXT, text.encode('utf-8'))
 
     def send_binary(self, data: Buffer) -> None:
         """Send a BINARY message in one frame.
@@ -383,7 +450,7 @@ class _Connection:
         """
         payload = as_bytes(data)
         self._check_open('send_binary')
-        self._write_frame(_BINARY, payload)
+        self._send_message(_BINARY, payload)
 
     def send_ping(self, data: Buffer = b'') -> None:
         """Send a Ping (RFC 6455 §5.5.2).
@@ -489,16 +556,29 @@ class _Connection:
             raise ValueError('control frame payload exceeds 125 bytes')
         self._write_frame(opcode, payload)
 
-    def _write_frame(self, opcode: int, payload: bytes) -> None:
+    def _send_message(self, opcode: int, payload: bytes) -> None:
+        # RFC 7692 §6.1: a compressed message is one frame with RSV1 set.
+        deflater = self._deflater
+        options = self._deflate_options
+        if (
+            deflater is not None
+            and options is not None
+            and len(payload) >= options.threshold
+        ):
+            self._write_frame(opcode, deflater.compress(payload), rsv1=True)
+        else:
+            self._write_frame(opcode, payload)
+
+    def _write_frame(self, opcode: int, payload: bytes, rsv1: bool = False) -> None:
         # RFC 6455 §5.1, §5.3: a client masks every frame with a fresh key;
         # a server never masks.
         outbound = self._outbound
         if self._is_server:
-            outbound.write(frame_header(opcode, len(payload)))
+            outbound.write(frame_header(opcode, len(payload), rsv1=rsv1))
             outbound.write(payload)
         else:
             key = self._random(4)
-            outbound.write(frame_header(opcode, len(payload), key=key))
+            outbound.write(frame_header(opcode, len(payload), rsv1=rsv1, key=key))
             outbound.write(mask_from(payload, key))
 
     def _random(self, size: int) -> bytes:
@@ -567,6 +647,7 @@ class _Connection:
         self._control.clear()
 
     def _drop_message_payload(self) -> None:
+        self._compressed = False
         self._text.clear()
         self._binary.clear()
         self._decoder.reset()
@@ -622,7 +703,7 @@ class _Connection:
 
     def _start_frame(self, header: FrameHeader) -> None:
         # Rows 1-8 of the contract's fault table, then rows 9-13.
-        check_header(header, self._is_server)
+        check_header(header, self._is_server, self._inflater is not None)
         opcode = header.opcode
         length = header.length
         sink = _SINK_CONTROL
@@ -639,7 +720,7 @@ class _Connection:
                     'received new data frame before the previous message finished'
                 )
             if self._state is _OPEN:
-                sink = self._start_data_frame(opcode, length)
+                sink = self._start_data_frame(opcode, length, bool(header.rsv))
             else:
                 # RFC 6455 §7.1.2: after our Close, data is parsed, not kept.
                 sink = _SINK_DISCARD
@@ -654,44 +735,86 @@ class _Connection:
         self._sink = sink
         self._remaining = length
 
-    def _start_data_frame(self, opcode: int, length: int) -> int:
+    def _start_data_frame(self, opcode: int, length: int, rsv1: bool) -> int:
         # RFC 6455 §10.4: limit frames and messages before reading a byte of
         # them; nothing is allocated from the declared length.
         max_frame_size = self._max_frame_size
         if max_frame_size is not None and length > max_frame_size:
             raise PayloadTooBig(f'frame exceeds {max_frame_size} bytes')
         continuing = opcode == _CONT
-        size = 0
-        if continuing:
-            size = (
-                self._text.size if self._message_opcode == _TEXT else self._binary.size
-            )
+        compressed = self._compressed if continuing else rsv1
         max_size = self._max_size
-        if max_size is not None and size + length > max_size:
-            raise PayloadTooBig(f'message exceeds {max_size} bytes')
+        # NOTE(gyrfalcon): a compressed message is limited by its inflated
+        #   size, as it is inflated (_take_inflated); its wire length says
+        #   nothing about that.
+        if max_size is not None and not compressed:
+            size = self._message_size() if continuing else 0
+            if size + length > max_size:
+                raise PayloadTooBig(f'message exceeds {max_size} bytes')
         frames = (self._message_frames if continuing else 0) + 1
         max_fragments = self._max_fragments
         if max_fragments is not None and frames > max_fragments:
             raise PayloadTooBig(f'message exceeds {max_fragments} fragments')
         if not continuing:
             self._message_opcode = opcode
+            self._compressed = compressed
+            if compressed:
+                inflater = self._inflater
+                assert inflater is not None
+                inflater.start()
         self._message_frames = frames
         return _SINK_TEXT if self._message_opcode == _TEXT else _SINK_BINARY
+
+    def _message_size(self) -> int:
+        return self._text.size if self._message_opcode == _TEXT else self._binary.size
 
     def _read_payload(self, chunk: memoryview) -> None:
         key = self._key
         data = mask_from(chunk, key, self._offset) if key is not None else bytes(chunk)
         sink = self._sink
+        if sink == _SINK_CONTROL:
+            self._control += data
+        elif self._compressed:
+            inflater = self._inflater
+            assert inflater is not None
+            self._take_inflated(inflater.feed(data, self._inflate_cap()))
+            if inflater.overrun:
+                raise InvalidPayloadData('invalid compressed data')
+        else:
+            self._append_payload(sink, data)
+
+    def _append_payload(self, sink: int, data: bytes) -> None:
         if sink == _SINK_TEXT:
             # RFC 6455 §8.1: fail as soon as the text cannot be valid UTF-8.
             text = decode(self._decoder, data)
             if text is None:
                 raise InvalidPayloadData('invalid UTF-8 in text message')
             self._text.append(data, text)
-        elif sink == _SINK_BINARY:
-            self._binary.append(data)
         else:
-            self._control += data
+            self._binary.append(data)
+
+    def _inflate_cap(self) -> int:
+        # One byte more than the message may still grow proves it too big;
+        # zlib never produces more (0: no limit).
+        max_size = self._max_size
+        return 0 if max_size is None else max_size - self._message_size() + 1
+
+    def _take_inflated(self, data: bytes) -> None:
+        # RFC 7692 §7.2.2 and CVE-2018-1000518: max_size limits the inflated
+        # message. The bytes within the limit are checked first, so the
+        # outcome does not depend on how the input was split.
+        max_size = self._max_size
+        if max_size is not None:
+            room = max_size - self._message_size()
+            if len(data) > room:
+                if (
+                    self._sink == _SINK_TEXT
+                    and decode(self._decoder, data[:room]) is None
+                ):
+                    raise InvalidPayloadData('invalid UTF-8 in text message')
+                raise PayloadTooBig(f'message exceeds {max_size} bytes')
+        if data:
+            self._append_payload(self._sink, data)
 
     def _end_frame(self) -> None:
         self._remaining = -1
@@ -701,6 +824,12 @@ class _Connection:
             return
         if not self._fin:
             return
+        if self._compressed:
+            inflater = self._inflater
+            assert inflater is not None
+            # RFC 7692 §7.2.2: append the tail the sender removed.
+            self._take_inflated(inflater.finish(self._inflate_cap()))
+            inflater.end()
         if sink == _SINK_TEXT:
             if decode(self._decoder, b'', final=True) is None:
                 raise InvalidPayloadData('invalid UTF-8 in text message')
@@ -766,10 +895,19 @@ class ServerConnection(_Connection):
         max_request_line: Longest request line, excluding CRLF.
         max_header_line: Longest header line, excluding CRLF.
         max_headers: Most header lines.
+        compression: Accept a permessage-deflate offer (RFC 7692).
+        compression_threshold: Send shorter payloads uncompressed.
+        deflate_window_bits: Our compressor's largest window (9–15), and
+            the largest we ask the client to use.
+        deflate_mem_level: zlib ``memLevel`` of our compressor (1–9).
+        deflate_level: zlib compression level (0–9).
+        deflate_no_context_takeover: Always answer
+            ``server_no_context_takeover``.
 
     Raises:
-        ValueError: A limit is zero or negative.
-        TypeError: A limit is not an ``int`` (or ``None`` where allowed).
+        ValueError: A limit is zero or negative, or a compression keyword
+            is out of its range.
+        TypeError: A keyword has the wrong type.
     """
 
     __slots__ = (
@@ -793,6 +931,12 @@ class ServerConnection(_Connection):
         max_request_line: int = 8192,
         max_header_line: int = 8192,
         max_headers: int = 128,
+        compression: bool = False,
+        compression_threshold: int = 128,
+        deflate_window_bits: int = 12,
+        deflate_mem_level: int = 5,
+        deflate_level: int = 6,
+        deflate_no_context_takeover: bool = False,
     ) -> None:
         super().__init__(
             True,
@@ -805,6 +949,12 @@ class ServerConnection(_Connection):
             max_request_line,
             max_header_line,
             max_headers,
+            compression,
+            compression_threshold,
+            deflate_window_bits,
+            deflate_mem_level,
+            deflate_level,
+            deflate_no_context_takeover,
         )
         self._parser: HeadParser | None = HeadParser(
             True, self._max_request_line, self._max_header_line, self._max_headers
@@ -970,7 +1120,21 @@ class ServerConnection(_Connection):
                 f'subprotocol {subprotocol!r} was not offered by the client'
             )
         check_headers(pairs, allow_protocol=False)
-        self._outbound.write(accept_response(request.key, subprotocol, pairs))
+        extensions = None
+        options = self._deflate_options
+        accepted = None if options is None else negotiate(request.extensions, options)
+        if accepted is not None:
+            assert options is not None
+            extensions, agreed = accepted
+            self._use_deflate(
+                agreed,
+                options,
+                (agreed.server_max_window_bits, agreed.server_no_context_takeover),
+                (agreed.client_max_window_bits, agreed.client_no_context_takeover),
+            )
+        self._outbound.write(
+            accept_response(request.key, subprotocol, extensions, pairs)
+        )
         self._state = _OPEN
         kept = b''.join(self._kept)
         self._kept = []
@@ -980,6 +1144,42 @@ class ServerConnection(_Connection):
         self._flags = 0
         self._receive_frames(kept)
         return self._end_input()
+
+    def send_prepared(self, frame: Buffer, *, compressed: bool = False) -> None:
+        """Send a frame built once by ``prepare_frame()``, as it is.
+
+        This is the broadcast path: a hub frames a message once and hands
+        the same bytes to every subscriber. A ``bytes`` frame is queued
+        without a copy. Afterwards, send ``data_to_send()`` to the peer.
+
+        Args:
+            frame: One complete frame from ``prepare_frame()``; with
+                `compressed`, its window must not exceed
+                ``deflate.server_max_window_bits``. It is not checked.
+            compressed: True when the frame was built with
+                ``deflate_window_bits`` (RSV1 set).
+
+        Raises:
+            TypeError: `frame` is not bytes-like, or `compressed` not a
+                ``bool``.
+            InvalidState: The connection is not ``OPEN``.
+            ValueError: `compressed` is True but permessage-deflate was not
+                negotiated.
+        """
+        data = as_bytes(frame)
+        if not isinstance(compressed, bool):
+            raise TypeError(
+                f'compressed must be a bool, not {type(compressed).__name__}'
+            )
+        self._check_open('send_prepared')
+        deflater = self._deflater
+        if compressed and deflater is None:
+            raise ValueError('permessage-deflate was not negotiated')
+        self._outbound.write(data)
+        if deflater is not None and compressed:
+            # The peer's window now holds data our compressor never saw, so
+            # our next message must not refer back past it (RFC 7692 §7.2.3).
+            deflater.reset()
 
     def reject(
         self,
@@ -1103,10 +1303,14 @@ class ClientConnection(_Connection):
             (16 bytes) and for each frame's masking key (4 bytes); the
             default is ``os.urandom``.
         max_size: As for ``ServerConnection``; so are the other limits
-            (``max_request_line`` limits the status line).
+            (``max_request_line`` limits the status line) and the
+            compression keywords, except:
+        compression: Offer permessage-deflate (RFC 7692).
+        deflate_no_context_takeover: Offer ``client_no_context_takeover``.
 
     Raises:
-        ValueError: A limit is zero or negative, or a header is invalid.
+        ValueError: A limit is zero or negative, a compression keyword is
+            out of its range, or a header is invalid.
         TypeError: An argument has the wrong type.
     """
 
@@ -1142,6 +1346,12 @@ class ClientConnection(_Connection):
         max_request_line: int = 8192,
         max_header_line: int = 8192,
         max_headers: int = 128,
+        compression: bool = False,
+        compression_threshold: int = 128,
+        deflate_window_bits: int = 12,
+        deflate_mem_level: int = 5,
+        deflate_level: int = 6,
+        deflate_no_context_takeover: bool = False,
     ) -> None:
         self._host = _check_str('host', host)
         self._target = _check_str('target', target)
@@ -1166,6 +1376,12 @@ class ClientConnection(_Connection):
             max_request_line,
             max_header_line,
             max_headers,
+            compression,
+            compression_threshold,
+            deflate_window_bits,
+            deflate_mem_level,
+            deflate_level,
+            deflate_no_context_takeover,
         )
         check_headers(self._headers, allow_protocol=True)
         self._parser: HeadParser | None = HeadParser(
@@ -1197,6 +1413,7 @@ class ClientConnection(_Connection):
         if self._state is not _CONNECTING or self._request_sent:
             raise _state_error('send_request', self._state)
         key = base64.b64encode(self._random(16)).decode('ascii')
+        options = self._deflate_options
         self._handshake_key = key
         self._request_sent = True
         self._outbound.write(
@@ -1206,6 +1423,7 @@ class ClientConnection(_Connection):
                 key,
                 self._origin,
                 self._subprotocols,
+                None if options is None else client_offer(options),
                 self._headers,
             )
         )
@@ -1241,13 +1459,34 @@ class ClientConnection(_Connection):
                 self._finish_rejection()
             return
         self._parser = None
+        options = self._deflate_options
         try:
-            self._response = validate_response(
-                status, reason, parser.headers, self._handshake_key, self._subprotocols
+            response = validate_response(
+                status,
+                reason,
+                parser.headers,
+                self._handshake_key,
+                self._subprotocols,
+                options is not None,
+            )
+            agreed = (
+                None if options is None else client_params(response.extensions, options)
             )
         except HandshakeError as ex:
             self._fail_handshake(ex.reason)
             return
+        self._response = response
+        if agreed is not None:
+            assert options is not None
+            self._use_deflate(
+                agreed,
+                options,
+                (
+                    min(agreed.client_max_window_bits, options.window_bits),
+                    agreed.client_no_context_takeover,
+                ),
+                (agreed.server_max_window_bits, agreed.server_no_context_takeover),
+            )
         self._state = _OPEN
         self._flags |= HANDSHAKE
         if rest:

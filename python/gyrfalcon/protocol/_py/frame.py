@@ -55,6 +55,7 @@ _LEN16 = 126
 _LEN64 = 127
 _CONTROL = 0x8
 _KNOWN_OPCODES = frozenset(int(op) for op in OpCode)
+_DATA_OPCODES = frozenset((int(OpCode.TEXT), int(OpCode.BINARY)))
 
 _U16 = struct.Struct('!BBH')
 _U64 = struct.Struct('!BBQ')
@@ -152,7 +153,9 @@ def parse_header(data: bytes, start: int = 0) -> FrameHeader:
     )
 
 
-def check_header(header: FrameHeader, expect_masked: bool) -> None:
+def check_header(
+    header: FrameHeader, expect_masked: bool, allow_rsv1: bool = False
+) -> None:
     """Apply the header rules that depend only on the header and the role.
 
     The checks run in the order of the contract's fault table; the first
@@ -162,14 +165,19 @@ def check_header(header: FrameHeader, expect_masked: bool) -> None:
         header: The header just read.
         expect_masked: True for a server (frames from clients are masked),
             False for a client.
+        allow_rsv1: True once permessage-deflate is negotiated: RSV1 may
+            then mark a compressed TEXT or BINARY frame.
 
     Raises:
         ProtocolError: The header breaks RFC 6455 (close code 1002).
     """
-    # RFC 6455 §5.2: RSV1-3 MUST be 0 unless an extension defines them.
-    if header.rsv:
-        raise ProtocolError('received frame with reserved bits set')
     opcode = header.opcode
+    rsv = header.rsv
+    # RFC 6455 §5.2: RSV1-3 MUST be 0 unless an extension defines them;
+    # RFC 7692 §6: permessage-deflate defines RSV1 on the first frame of a
+    # message, never on a continuation or control frame.
+    if rsv and not (allow_rsv1 and rsv == _RSV1 and opcode in _DATA_OPCODES):
+        raise ProtocolError('received frame with reserved bits set')
     # RFC 6455 §5.2: an unknown opcode fails the connection.
     if opcode not in _KNOWN_OPCODES:
         raise ProtocolError(f'received frame with reserved opcode {opcode}')

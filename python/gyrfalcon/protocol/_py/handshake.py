@@ -648,13 +648,18 @@ def failure_response(status: int, message: str) -> bytes:
 
 
 def accept_response(
-    key: str, subprotocol: str | None, headers: Sequence[tuple[bytes, bytes]]
+    key: str,
+    subprotocol: str | None,
+    extensions: str | None,
+    headers: Sequence[tuple[bytes, bytes]],
 ) -> bytes:
     """Build the 101 response that accepts a handshake (RFC 6455 §4.2.2).
 
     Args:
         key: The request's ``Sec-WebSocket-Key``.
         subprotocol: The selected subprotocol, or ``None``.
+        extensions: The ``Sec-WebSocket-Extensions`` value (the accepted
+            extension), or ``None``.
         headers: Extra headers, already checked.
 
     Returns:
@@ -668,6 +673,8 @@ def accept_response(
     ).encode()
     if subprotocol is not None:
         head += b'Sec-WebSocket-Protocol: ' + subprotocol.encode() + b'\r\n'
+    if extensions is not None:
+        head += b'Sec-WebSocket-Extensions: ' + extensions.encode() + b'\r\n'
     return head + _header_lines(headers) + b'\r\n'
 
 
@@ -707,6 +714,7 @@ def client_request(
     key: str,
     origin: str | None,
     subprotocols: Sequence[str],
+    extensions: str | None,
     headers: Sequence[tuple[bytes, bytes]],
 ) -> bytes:
     """Build the client's upgrade request (RFC 6455 §4.1).
@@ -717,6 +725,7 @@ def client_request(
         key: The base64 ``Sec-WebSocket-Key``.
         origin: The ``Origin`` value, or ``None`` to leave it out.
         subprotocols: The subprotocols to offer, in order of preference.
+        extensions: The ``Sec-WebSocket-Extensions`` offer, or ``None``.
         headers: Extra headers, already checked.
 
     Returns:
@@ -734,6 +743,8 @@ def client_request(
         head += f'Origin: {origin}\r\n'
     if subprotocols:
         head += f'Sec-WebSocket-Protocol: {", ".join(subprotocols)}\r\n'
+    if extensions is not None:
+        head += f'Sec-WebSocket-Extensions: {extensions}\r\n'
     return head.encode() + _header_lines(headers) + b'\r\n'
 
 
@@ -746,6 +757,7 @@ def validate_response(
     headers: Sequence[tuple[bytes, bytes]],
     key: str | None,
     offered: Sequence[str],
+    offered_extensions: bool = False,
 ) -> Response:
     """Check a 101 response to our upgrade request (RFC 6455 §4.1).
 
@@ -757,6 +769,9 @@ def validate_response(
         key: The ``Sec-WebSocket-Key`` we sent, or ``None`` if we did not
             send a request.
         offered: The subprotocols we offered.
+        offered_extensions: True when we offered an extension; the
+            elements of the response's ``Sec-WebSocket-Extensions`` headers
+            then go to ``Response.extensions`` for the caller to check.
 
     Returns:
         The response, for ``ClientConnection.response``.
@@ -786,13 +801,18 @@ def validate_response(
     selected = parse_subprotocols(found.get(b'sec-websocket-protocol', []))
     if len(selected) > 1 or (selected and selected[0] not in offered):
         raise HandshakeError('unexpected Sec-WebSocket-Protocol header')
-    # RFC 6455 §4.1: the client offered no extension, so none may be used.
-    if b'sec-websocket-extensions' in found:
-        raise HandshakeError('unexpected Sec-WebSocket-Extensions header')
+    # RFC 6455 §4.1: only an extension the client offered may be used.
+    extension_values = found.get(b'sec-websocket-extensions')
+    extensions: tuple[ExtensionOffer, ...] = ()
+    if extension_values is not None:
+        if not offered_extensions:
+            raise HandshakeError('unexpected Sec-WebSocket-Extensions header')
+        # A malformed value raises "invalid Sec-WebSocket-Extensions header".
+        extensions = parse_extensions(extension_values)
     return Response(
         status=status,
         reason=_text(reason),
         headers=tuple(headers),
         subprotocol=selected[0] if selected else None,
-        extensions=(),
+        extensions=extensions,
     )
