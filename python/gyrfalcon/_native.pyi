@@ -302,8 +302,9 @@ class ServerConnection:
         bytes; ``max_size`` applies to the inflated size, and no more than
         ``max_size + 1`` bytes are ever inflated before the connection fails
         with 1009 (zip bombs cost nothing). Corrupt data fails with 1007
-        ``'invalid compressed data'``. On such a connection a ``bytes``
-        chunk of 2 KiB or more is processed without the GIL.
+        ``'invalid compressed data'``; bytes after a final deflate block
+        are discarded unread (RFC 7692 §7.2.3.4). On such a connection a
+        ``bytes`` chunk of 2 KiB or more is processed without the GIL.
 
         Afterwards, send ``data_to_send()`` to the peer and act on the
         flags: ``HANDSHAKE`` (call ``accept()`` or ``reject()``),
@@ -313,7 +314,8 @@ class ServerConnection:
 
         Args:
             data: The bytes, as read from the transport (``bytes`` is read
-                in place, without a copy).
+                in place, without a copy). What the engine keeps is copied:
+                the buffer may be reused as soon as the call returns.
 
         Returns:
             The OR of the flags of what this call did; ``0`` when it consumed
@@ -388,7 +390,9 @@ class ServerConnection:
                 already started.
             ValueError: `subprotocol` was not offered, a header name is not a
                 token, a value contains CR, LF or NUL, or a header sets
-                ``Sec-WebSocket-Protocol``.
+                ``Sec-WebSocket-Protocol`` (``'set the subprotocol with the
+                subprotocol argument'``) or ``Sec-WebSocket-Extensions``
+                (``'set extensions with the compression options'``).
         """
 
     def reject(
@@ -405,7 +409,8 @@ class ServerConnection:
 
         Args:
             status: The status code, 100–599 except 101.
-            headers: Response headers as ``(name, value)`` bytes.
+            headers: Response headers as ``(name, value)`` bytes; any
+                header may be given, the handshake's own included.
             body: The response body.
 
         Raises:
@@ -425,7 +430,8 @@ class ServerConnection:
 
         Args:
             status: The status code, 100–599 except 101.
-            headers: Response headers as ``(name, value)`` bytes.
+            headers: Response headers as ``(name, value)`` bytes; any
+                header may be given, the handshake's own included.
 
         Raises:
             InvalidState: No valid request was received, or a response was
@@ -684,7 +690,8 @@ class ClientConnection:
 
     Keyword Args:
         subprotocols: Subprotocols to offer, in order of preference.
-        headers: Extra request headers as ``(name, value)`` bytes.
+        headers: Extra request headers as ``(name, value)`` bytes; not
+            ``Sec-WebSocket-Extensions`` (see `compression`).
         origin: The ``Origin`` header value, or ``None`` to leave it out.
         random: A callable returning `n` random bytes, called with 16 for
             the key and with 4 for each frame's mask; the default is an
@@ -702,7 +709,9 @@ class ClientConnection:
 
     Raises:
         ValueError: A limit is zero or negative, a compression keyword is
-            out of range, or a header is invalid.
+            out of range, or a header is invalid or sets
+            ``Sec-WebSocket-Extensions`` (``'set extensions with the
+            compression options'``).
         TypeError: An argument has the wrong type.
     """
 
@@ -758,7 +767,9 @@ class ClientConnection:
         the flags as for ``ServerConnection.receive_data()``.
 
         Args:
-            data: The bytes, as read from the transport.
+            data: The bytes, as read from the transport. What the engine
+                keeps is copied: the buffer may be reused as soon as the
+                call returns.
 
         Returns:
             The OR of the flags of what this call did; ``0`` when it consumed

@@ -651,6 +651,8 @@ impl<H: Host> Connection<H> {
     /// Afterwards, send the pending output to the peer and act on the flags.
     /// The peer's faults do not return an error. The only error is the host's
     /// random source failing while a client queues an automatic frame.
+    /// Whatever is kept (a partial frame or message, bytes before
+    /// `accept()`) is copied: `data` is not borrowed past the call.
     pub fn receive_data(&mut self, data: &[u8]) -> Result<u32, H::Error> {
         if data.is_empty() || self.state == State::Closed {
             return Ok(0);
@@ -1148,7 +1150,8 @@ impl<H: Host> Connection<H> {
     /// unmasked into a buffer of its own size, then inflated: each inflated
     /// byte is UTF-8-checked (TEXT) and counted against `max_size`, and no
     /// more than `max_size + 1` bytes are ever produced (RFC 7692 §8.1: the
-    /// limit applies to the decompressed size).
+    /// limit applies to the decompressed size). After the end of a final
+    /// deflate block the rest of the message is discarded.
     fn inflate_payload(&mut self, frame: &FrameState, chunk: &[u8]) -> Result<(), ProtocolError> {
         let max_size = self.limits.max_size;
         let (Some(message), Some(deflate), Some(out)) = (
@@ -1158,6 +1161,11 @@ impl<H: Host> Connection<H> {
         ) else {
             return Ok(());
         };
+        if deflate.stream_ended() {
+            // RFC 7692 §7.2.3.4: the rest of a message after a final block
+            // is discarded unread.
+            return Ok(());
+        }
         let unmasked;
         let input = match frame.mask {
             None => chunk,
@@ -1427,7 +1435,7 @@ impl<H: Host> Connection<H> {
                 return Err(LocalError::SubprotocolNotOffered(protocol.to_owned()).into());
             }
         }
-        handshake::check_headers(headers, false)?;
+        handshake::check_headers(headers, false, false)?;
         let agreement = hs.deflate.as_ref();
         let response = handshake::build_accept(
             &hs.key,
@@ -1461,7 +1469,7 @@ impl<H: Host> Connection<H> {
     ) -> Result<(), LocalError> {
         self.answerable("reject")?;
         let status = handshake::check_status(status)?;
-        handshake::check_headers(headers, true)?;
+        handshake::check_headers(headers, true, true)?;
         self.queue_denial(status, headers, body);
         self.end_denial();
         Ok(())
@@ -1493,7 +1501,7 @@ impl<H: Host> Connection<H> {
     ) -> Result<(), LocalError> {
         self.answerable("reject_start")?;
         let status = handshake::check_status(status)?;
-        handshake::check_headers(headers, true)?;
+        handshake::check_headers(headers, true, true)?;
         let headers = headers
             .iter()
             .map(|(n, v)| (n.as_ref().to_vec(), v.as_ref().to_vec()))

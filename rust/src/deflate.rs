@@ -342,8 +342,7 @@ pub fn accept_response(
 /// Why inflating stopped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum InflateError {
-    /// zlib rejected the data, or data followed the end of a final block
-    /// (1007 `invalid compressed data`).
+    /// zlib rejected the data (1007 `invalid compressed data`).
     Corrupt,
     /// The output would exceed the budget (1009).
     TooBig,
@@ -362,15 +361,26 @@ pub struct Deflate {
     compress_bits: u8,
     /// Release our compressor after every message (no context takeover).
     compress_once: bool,
-    /// The window of the peer's stream.
+    /// Our decompressor's window: the peer's, but at least 9 bits.
     inflate_bits: u8,
     /// Release our decompressor after every message (the peer's no context takeover).
     inflate_once: bool,
     compressor: Option<Deflater>,
     decompressor: Option<Inflater>,
-    /// The peer's stream ended with a final block in the current message.
+    /// The peer's stream ended with a final block in the current message:
+    /// the rest of the message's payload is discarded.
     stream_ended: bool,
 }
+
+/// The smallest window our decompressor uses.
+///
+/// A peer asked for an 8-bit window may still compress with 9 bits: zlib
+/// before 1.2.9 silently turned a raw 8-bit window into 9 bits (and later
+/// versions refuse it, madler/zlib#171). zlib's own matches stay within 250
+/// bytes, but another deflater given 9 bits may use all 512. A larger
+/// inflate window accepts everything a smaller one does, so we always keep
+/// at least 512 bytes.
+const MIN_INFLATE_BITS: u8 = 9;
 
 impl Deflate {
     fn new(
@@ -388,7 +398,7 @@ impl Deflate {
             mem_level: options.mem_level,
             compress_bits,
             compress_once,
-            inflate_bits,
+            inflate_bits: inflate_bits.max(MIN_INFLATE_BITS),
             inflate_once,
             compressor: None,
             decompressor: None,
@@ -400,7 +410,8 @@ impl Deflate {
     ///
     /// Our compressor uses `server_max_window_bits` and resets when we answered
     /// `server_no_context_takeover`; our decompressor uses
-    /// `client_max_window_bits` and resets on `client_no_context_takeover`.
+    /// `client_max_window_bits`, at least 9, and resets on
+    /// `client_no_context_takeover`.
     #[must_use]
     pub fn server(params: Params, options: &DeflateOptions) -> Self {
         Self::new(
@@ -498,9 +509,11 @@ impl Deflate {
     ///    output is not checked);
     /// 2. `check` refuses the bytes produced within the budget (invalid
     ///    UTF-8): [`InflateError::Refused`];
-    /// 3. more than `budget` bytes were produced: [`InflateError::TooBig`];
-    /// 4. the stream ended with a final block and peer bytes remain (here or
-    ///    in any later slice of the message): [`InflateError::Corrupt`].
+    /// 3. more than `budget` bytes were produced: [`InflateError::TooBig`].
+    ///
+    /// Once the stream ended with a final block (RFC 7692 §7.2.3.4), the
+    /// rest of the message's bytes, in this slice and any later one, are
+    /// discarded unread (see [`stream_ended`](Self::stream_ended)).
     ///
     /// Returns the number of bytes appended.
     pub fn inflate(
@@ -511,14 +524,18 @@ impl Deflate {
         check: &mut impl FnMut(&[u8]) -> bool,
     ) -> Result<u64, InflateError> {
         if self.stream_ended {
-            // RFC 7692 §7.2.2 allows a final block, but nothing may follow it.
-            return if input.is_empty() {
-                Ok(0)
-            } else {
-                Err(InflateError::Corrupt)
-            };
+            return Ok(0);
         }
-        self.inflate_slice(input, out, budget, check, false)
+        self.inflate_slice(input, out, budget, check)
+    }
+
+    /// Return True once the current message's stream ended with a final block.
+    ///
+    /// The rest of the message's payload is then discarded: the caller may
+    /// skip unmasking it.
+    #[must_use]
+    pub fn stream_ended(&self) -> bool {
+        self.stream_ended
     }
 
     fn inflate_slice(
@@ -527,7 +544,6 @@ impl Deflate {
         out: &mut Vec<u8>,
         budget: Option<u64>,
         check: &mut impl FnMut(&[u8]) -> bool,
-        ours: bool,
     ) -> Result<u64, InflateError> {
         let inflater = match self.decompressor.as_mut() {
             Some(inflater) => inflater,
@@ -544,7 +560,6 @@ impl Deflate {
             .iter()
             .copied()
             .chain(std::iter::repeat(1 << 28));
-        let mut overrun = false;
         loop {
             let produced = (out.len() - start) as u64;
             let block = blocks.next().unwrap_or(1 << 28);
@@ -562,9 +577,10 @@ impl Deflate {
                 .map_err(|_| InflateError::Corrupt)?;
             input = &input[result.consumed..];
             if result.stream_end {
+                // RFC 7692 §7.2.3.4: a final block may end a message; like
+                // what is left of our own tail, any bytes the peer sends
+                // after it in the message are ignored.
                 self.stream_ended = true;
-                // What is left of our own tail after a final block is ignored.
-                overrun = !input.is_empty() && !ours;
                 break;
             }
             // zlib stops a call only when its output space is full, its input
@@ -582,9 +598,6 @@ impl Deflate {
         }
         if within < produced {
             return Err(InflateError::TooBig);
-        }
-        if overrun {
-            return Err(InflateError::Corrupt);
         }
         Ok(produced as u64)
     }
@@ -606,7 +619,7 @@ impl Deflate {
         let produced = if self.stream_ended {
             0
         } else {
-            self.inflate_slice(&TAIL, out, budget, check, true)?
+            self.inflate_slice(&TAIL, out, budget, check)?
         };
         self.end_message();
         Ok(produced)
@@ -1053,10 +1066,68 @@ mod tests {
             receive(&mut client, &[0x4b, 0x04, 0x00], None).unwrap(),
             b"a"
         );
+        // Bytes after a final block are discarded, even bytes zlib would
+        // reject, and the next message starts a new stream again.
         assert_eq!(
-            receive(&mut client, &[0x4b, 0x04, 0x00, 0x00], None),
-            Err(InflateError::Corrupt)
+            receive(&mut client, &[0x4b, 0x04, 0x00, 0xff, 0xff], None).unwrap(),
+            b"a"
         );
+        // RFC 7692 §7.2.3.4, verbatim: "Hello" in a final block, then 0x00.
+        let rfc = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
+        assert_eq!(receive(&mut client, &rfc, None).unwrap(), b"Hello");
+        // The trailing bytes may arrive in a later slice; nothing is read
+        // from them (not even against the budget).
+        let mut out = Vec::new();
+        let mut ok = |_: &[u8]| true;
+        assert_eq!(client.inflate(&rfc[..7], &mut out, Some(5), &mut ok), Ok(5));
+        assert!(client.stream_ended());
+        assert_eq!(
+            client.inflate(&[0x00; 64], &mut out, Some(0), &mut ok),
+            Ok(0)
+        );
+        assert_eq!(client.finish_message(&mut out, Some(0), &mut ok), Ok(0));
+        assert!(!client.stream_ended());
+        assert_eq!(out, b"Hello");
+        assert_eq!(
+            receive(&mut client, &[0x4b, 0x04, 0x00], None).unwrap(),
+            b"a"
+        );
+    }
+
+    #[test]
+    fn decompressor_window_is_at_least_9_bits() {
+        // A client answered client_max_window_bits=8 whose compressor uses
+        // a 512-byte window anyway (zlib before 1.2.9 turned 8 into 9). The
+        // second message refers back 300 bytes, past an 8-bit window, in a
+        // later zlib call (zlib checks the window only across calls). The
+        // peer here is a 15-bit zlib stream whose only long reference is
+        // that one; zlib's own 9-bit streams reach back 250 bytes at most.
+        let eight = Params {
+            server_no_context_takeover: false,
+            client_no_context_takeover: false,
+            server_max_window_bits: 12,
+            client_max_window_bits: 8,
+        };
+        let mut server = Deflate::server(eight, &DeflateOptions::default());
+        assert_eq!(server.inflate_bits, 9);
+        assert_eq!(server.params().client_max_window_bits, 8);
+        let first = [noise(3, 20), vec![b'a'; 280]].concat();
+        let second = noise(3, 20);
+        let mut wires = Vec::new();
+        let mut peer = Deflater::new(6, 15, 8).unwrap();
+        for message in [&first, &second] {
+            let mut wire = Vec::new();
+            assert!(peer.compress_sync(message, &mut wire) && strip_tail(&mut wire, 0));
+            wires.push(wire);
+        }
+        for (wire, message) in wires.iter().zip([&first, &second]) {
+            assert_eq!(receive(&mut server, wire, None).unwrap(), *message);
+        }
+        // An 8-bit decompressor fails on the second message.
+        let mut narrow = Inflater::new(8).unwrap();
+        let mut out = Vec::new();
+        assert!(narrow.inflate(&wires[0], &mut out, 4096).is_ok());
+        assert!(narrow.inflate(&wires[1], &mut out, 4096).is_err());
     }
 
     #[test]

@@ -75,8 +75,9 @@ pub enum ProtocolError {
     /// The peer's Close reason is not valid UTF-8 (§5.5.1).
     #[error("invalid UTF-8 in close reason")]
     InvalidCloseReason,
-    /// The peer's compressed message is not a valid raw deflate stream, or
-    /// has data after the end of a final block (RFC 7692 §7.2.2).
+    /// The peer's compressed message is not a valid raw deflate stream
+    /// (RFC 7692 §7.2.2; bytes after a final block are discarded, not an
+    /// error).
     #[error("invalid compressed data")]
     InvalidCompressedData,
 }
@@ -343,6 +344,10 @@ pub enum LocalError {
     /// `Sec-WebSocket-Protocol` was passed among `accept()`'s headers.
     #[error("set the subprotocol with the subprotocol argument")]
     SubprotocolHeader,
+    /// `Sec-WebSocket-Extensions` was passed among `accept()`'s or a
+    /// client's headers: the engine negotiates extensions.
+    #[error("set extensions with the compression options")]
+    ExtensionsHeader,
     /// A denial status outside 100..=599, or 101.
     #[error("invalid status code {0}")]
     InvalidStatus(i64),

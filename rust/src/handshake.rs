@@ -792,13 +792,17 @@ pub fn split_target(target: &[u8]) -> (&[u8], &[u8]) {
 
 // --- builders -----------------------------------------------------------------
 
-/// Check response headers given by the application.
+/// Check extra headers given by the application, in order.
 ///
-/// Names must be tokens, values must not contain CR, LF or NUL, and, unless
-/// `allow_protocol`, `Sec-WebSocket-Protocol` may not appear.
+/// Names must be tokens, values must not contain CR, LF or NUL. Unless
+/// `allow_protocol`, `Sec-WebSocket-Protocol` may not appear (`accept()`
+/// has its own argument); unless `allow_extensions`,
+/// `Sec-WebSocket-Extensions` may not appear (`accept()` and the client's
+/// request: the engine negotiates extensions). A denial allows both.
 pub fn check_headers<N: AsRef<[u8]>, V: AsRef<[u8]>>(
     headers: &[(N, V)],
     allow_protocol: bool,
+    allow_extensions: bool,
 ) -> Result<(), LocalError> {
     for (name, value) in headers {
         let (name, value) = (name.as_ref(), value.as_ref());
@@ -810,6 +814,9 @@ pub fn check_headers<N: AsRef<[u8]>, V: AsRef<[u8]>>(
         }
         if !allow_protocol && name.eq_ignore_ascii_case(b"sec-websocket-protocol") {
             return Err(LocalError::SubprotocolHeader);
+        }
+        if !allow_extensions && name.eq_ignore_ascii_case(b"sec-websocket-extensions") {
+            return Err(LocalError::ExtensionsHeader);
         }
     }
     Ok(())
@@ -1139,5 +1146,37 @@ Allow: GET\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         );
         assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn extra_headers_checked_in_order() {
+        let protocol = [(&b"Sec-WebSocket-Protocol"[..], &b"chat"[..])];
+        let extensions = [(&b"SEC-WEBSOCKET-EXTENSIONS"[..], &b"x"[..])];
+        // accept(): neither; the client's request: no extensions; a denial: both.
+        assert_eq!(
+            check_headers(&protocol, false, false),
+            Err(LocalError::SubprotocolHeader)
+        );
+        assert_eq!(
+            check_headers(&extensions, false, false),
+            Err(LocalError::ExtensionsHeader)
+        );
+        assert_eq!(check_headers(&protocol, true, false), Ok(()));
+        assert_eq!(
+            check_headers(&extensions, true, false),
+            Err(LocalError::ExtensionsHeader)
+        );
+        assert_eq!(check_headers(&extensions, true, true), Ok(()));
+        // Each header is checked whole before the next one.
+        let both = [extensions[0], (&b"bad name"[..], &b"v"[..])];
+        assert_eq!(
+            check_headers(&both, false, false),
+            Err(LocalError::ExtensionsHeader)
+        );
+        let value = [(&b"Sec-WebSocket-Extensions"[..], &b"a\nb"[..])];
+        assert_eq!(
+            check_headers(&value, false, false),
+            Err(LocalError::InvalidHeaderValue)
+        );
     }
 }

@@ -100,6 +100,11 @@ fn misuse_returns_the_contract_errors() {
             b"chat",
             LocalError::SubprotocolHeader,
         ),
+        (
+            b"Sec-WebSocket-Extensions",
+            b"permessage-deflate",
+            LocalError::ExtensionsHeader,
+        ),
     ] {
         assert_eq!(
             conn.accept(None, &[(name, value)]).unwrap_err(),

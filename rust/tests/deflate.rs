@@ -266,8 +266,8 @@ fn corrupt_data_fails_with_1007() {
     let cases: [Vec<u8>; 3] = [
         // BTYPE 11 is reserved (RFC 1951 §3.2.3).
         vec![0xff, 0xff, 0xff],
-        // Data after a final block (BFINAL set): 4b 04 00 is a final "a".
-        vec![0x4b, 0x04, 0x00, 0x01],
+        // A sync-flushed "a" (4a 04 00 00 00 ff ff), then BTYPE 11.
+        vec![0x4a, 0x04, 0x00, 0x00, 0x00, 0xff, 0xff, 0x06],
         // A fixed block whose first symbol is a match one byte back, before
         // any byte exists ("invalid distance too far back").
         vec![0x03, 0x02, 0x00],
@@ -298,6 +298,48 @@ fn corrupt_data_fails_with_1007() {
     s.receive_data(&encode_frame(2, &valid, true, true, Some(KEY)).unwrap())
         .unwrap();
     assert_eq!(messages(&mut s), [(MessageKind::Binary, b"hello".to_vec())]);
+}
+
+#[test]
+fn data_after_a_final_block_is_ignored() {
+    // RFC 7692 §7.2.3.4, verbatim: "Hello" in a final block, then 0x00.
+    let rfc = [0xf3, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x00];
+    let hello = (MessageKind::Text, b"Hello".to_vec());
+    let streams = [
+        // Whole, then a message that must start a fresh stream.
+        [
+            encode_frame(1, &rfc, true, true, Some(KEY)).unwrap(),
+            encode_frame(1, &rfc, true, true, Some(KEY)).unwrap(),
+        ]
+        .concat(),
+        // The trailing bytes in a later frame, even bytes zlib would
+        // reject, with a Ping between the fragments.
+        [
+            encode_frame(1, &rfc[..7], false, true, Some(KEY)).unwrap(),
+            encode_frame(9, b"p", true, false, Some(KEY)).unwrap(),
+            encode_frame(0, &[0x00, 0xff, 0x06], true, false, Some(KEY)).unwrap(),
+            encode_frame(1, &rfc, true, true, Some(KEY)).unwrap(),
+        ]
+        .concat(),
+    ];
+    for stream in streams {
+        for piece in [stream.len(), 1] {
+            let (_, mut s) = pair(
+                Some(options(false)),
+                Some(options(false)),
+                Limits {
+                    max_size: Some(5),
+                    ..Limits::default()
+                },
+            );
+            for chunk in stream.chunks(piece) {
+                s.receive_data(chunk).unwrap();
+            }
+            assert_eq!(s.error(), None);
+            assert_eq!(s.state(), State::Open);
+            assert_eq!(messages(&mut s), [hello.clone(), hello.clone()]);
+        }
+    }
 }
 
 #[test]

@@ -2634,6 +2634,35 @@ def deflated(data: bytes, stream: Any = None, strip: bool = True) -> bytes:
     return out[:-4] if strip else out
 
 
+# A 300-byte back-reference: valid in a 9-bit (512-byte) window, not in an
+# 8-bit one. The first message holds 20 distinct bytes and a run; the second
+# repeats the 20 bytes, 300 bytes back, in a later zlib call.
+NINE_BIT_FIRST = bytes((i * 73 + 41) % 256 for i in range(20)) + b'a' * 280
+NINE_BIT_SECOND = NINE_BIT_FIRST[:20]
+
+
+def nine_bit_messages() -> tuple[bytes, bytes]:
+    """Two messages of one context whose second reaches 300 bytes back.
+
+    zlib's own 9-bit streams never reach back more than 250 bytes (its
+    ``MAX_DIST`` is the window less 262), so the peer is a wider zlib
+    stream; the checks below prove the window it needs is 9 bits.
+    """
+    stream = compressor(15)
+    wire = (deflated(NINE_BIT_FIRST, stream), deflated(NINE_BIT_SECOND, stream))
+    for bits, fits in ((9, True), (8, False)):
+        inflater = zlib.decompressobj(wbits=-bits)
+        try:
+            for payload, message in zip(wire, (NINE_BIT_FIRST, NINE_BIT_SECOND),
+                                        strict=True):  # fmt: skip
+                assert inflater.decompress(payload + TAIL) == message
+        except zlib.error:
+            assert not fits
+        else:
+            assert fits
+    return wire
+
+
 def params(
     server_nct: bool = False,
     client_nct: bool = False,
@@ -3318,13 +3347,27 @@ def deflate_received(cases: list[Case], role: str) -> None:
         z(TEXT, HELLO_STORED),
         ok(MESSAGES, [text('Hello')]),
     )
-    # NOTE: the contract fails data after a final block, which includes
-    # the 0x00 octet RFC 7692 §7.2.3.4 appends.
+    # RFC 7692 §7.2.3.4 verbatim: "Hello" in a final block, then the 0x00
+    # octet that starts an empty stored block. Bytes after a final block
+    # are discarded unread, wherever they arrive; the next message starts a
+    # fresh stream.
     add(
         'rfc7692-7.2.3.4-final-block-then-octet',
-        'RFC 7692 §7.2.3.4; engine contract, data after a final block',
+        'RFC 7692 §7.2.3.4',
         z(TEXT, HELLO_FINAL + b'\x00'),
-        failed(1007, INVALID_DATA),
+        ok(MESSAGES, [text('Hello')]),
+    )
+    add(
+        'rfc7692-7.2.3.4-octet-in-continuation',
+        'RFC 7692 §7.2.3.4; engine contract, after a final block',
+        z(TEXT, HELLO_FINAL, fin=False) + z(CONT, b'\x00', rsv=0),
+        ok(MESSAGES, [text('Hello')]),
+    )
+    add(
+        'rfc7692-7.2.3.4-then-message',
+        'RFC 7692 §7.2.3.4; engine contract, after a final block',
+        z(TEXT, HELLO_FINAL + b'\x00') + z(TEXT, HELLO_DEFLATED),
+        ok(MESSAGES, [text('Hello'), text('Hello')]),
     )
     add(
         'deflate-final-block',
@@ -3341,27 +3384,51 @@ def deflate_received(cases: list[Case], role: str) -> None:
     add(
         'deflate-final-block-starts-fresh-stream',
         'engine contract, after a final block',
-        z(TEXT, HELLO_FINAL) + z(TEXT, HELLO_AGAIN),
+        z(TEXT, HELLO_FINAL + b'\x00') + z(TEXT, HELLO_AGAIN),
         failed(1007, INVALID_DATA, flags=MESSAGES, messages=[text('Hello')]),
     )
     add(
         'deflate-final-block-then-peer-tail',
-        'engine contract, data after a final block',
+        'engine contract, after a final block',
         z(TEXT, HELLO_FINAL + TAIL),
-        failed(1007, INVALID_DATA),
+        ok(MESSAGES, [text('Hello')]),
     )
+    # Discarded unread: bytes zlib would reject, invalid UTF-8, and bytes
+    # past max_size are not looked at.
     add(
-        'deflate-final-block-then-data-in-continuation',
-        'engine contract, data after a final block',
-        z(TEXT, HELLO_FINAL, fin=False) + z(CONT, b'\x00', rsv=0),
-        failed(1007, INVALID_DATA),
+        'deflate-final-block-then-junk-in-continuation',
+        'engine contract, after a final block',
+        z(TEXT, HELLO_FINAL, fin=False)
+        + z(CONT, b'\x06\xff', fin=False, rsv=0)
+        + z(CONT, bytes(40), rsv=0),
+        ok(MESSAGES, [text('Hello')]),
+        options={'max_size': 5},
     )
     add(
         'deflate-final-block-then-empty-continuation',
-        'engine contract, data after a final block',
+        'engine contract, after a final block',
         z(TEXT, HELLO_FINAL, fin=False) + z(CONT, b'', rsv=0),
         ok(MESSAGES, [text('Hello')]),
     )
+    add(
+        'deflate-final-block-trailing-bytes-and-max-fragments',
+        'engine contract, after a final block',
+        z(TEXT, HELLO_FINAL, fin=False) + z(CONT, b'\x00', rsv=0),
+        failed(1009, 'message exceeds 1 fragments'),
+        options={'max_fragments': 1},
+    )
+    if role == 'server':
+        first, second = nine_bit_messages()
+        opened_with(role, 'permessage-deflate; client_max_window_bits=8')(
+            'deflate-client-window-8-inflates-9-bit-stream',
+            'RFC 7692 §7.1.2.2; engine contract, decompressor window',
+            z(BINARY, first) + z(BINARY, second),
+            ok(
+                MESSAGES,
+                [binary(NINE_BIT_FIRST), binary(NINE_BIT_SECOND)],
+                deflate=params(server_bits=12, client_bits=8),
+            ),
+        )
     add(
         'deflate-final-empty-stored-block-completed-by-tail',
         'RFC 7692 §7.2.1, §7.2.2',

@@ -128,6 +128,25 @@ class TestResponse:
         assert response.headers[-1] == (b'X-Server', b'gyr')
         assert client.request is None
 
+    @pytest.mark.parametrize(
+        ('line', 'reason'),
+        [
+            (b'HTTP/1.0 101 Switching Protocols', 'Switching Protocols'),
+            (b'HTTP/2.0 101 Sw\xc3\xaftch', 'Sw\u00eftch'),
+            (b'HTTP/1.1 101 Sw\xffitch', 'Sw\ufffditch'),
+        ],
+    )
+    def test_any_version_and_utf8_reason(
+        self, engine: ModuleType, line: bytes, reason: str
+    ) -> None:
+        # Any well-formed HTTP version is accepted; the reason phrase is
+        # decoded as UTF-8 with U+FFFD for invalid sequences.
+        client = started(engine, random=deterministic_random(KEY_16))
+        head = response_for(engine, 'AAECAwQFBgcICQoLDA0ODw==')
+        head = line + head[head.index(b'\r\n') :]
+        assert client.receive_data(head) == HANDSHAKE
+        assert client.response.reason == reason
+
     def test_frames_in_same_read(self, engine: ModuleType) -> None:
         client = started(engine, random=deterministic_random(KEY_16))
         data = response_for(engine, 'AAECAwQFBgcICQoLDA0ODw==') + b'\x81\x02hi\x82\x00'

@@ -7,6 +7,7 @@ call made in a state that does not allow it.
 
 from __future__ import annotations
 
+import zlib
 from types import ModuleType
 from typing import Any
 
@@ -137,6 +138,72 @@ class TestStates:
         assert connection.receive_data(b'\xff' * 10) == 0
         assert connection.data_to_send() == b''
         assert connection.receive_eof() == 0
+
+
+class TestInputBuffer:
+    """Engine contract: ``receive_data()`` copies what it keeps.
+
+    The adapter reads into one buffer and reuses it as soon as the call
+    returns; nothing the engine kept (a partial frame, a partial message,
+    bytes that arrived before ``accept()``) may still point into it.
+    """
+
+    @pytest.mark.parametrize('view', [False, True])
+    @pytest.mark.parametrize('opcode', [1, 2])
+    def test_partial_frame_and_message(
+        self, engine: ModuleType, role: str, opcode: int, view: bool
+    ) -> None:
+        connection = open_engine(engine, role)
+        stream = incoming(role, opcode, b'Hello, ', fin=False)
+        stream += incoming(role, 0, b'world')
+        expected = 'Hello, world' if opcode == 1 else b'Hello, world'
+        for cut in range(1, len(stream)):
+            buffer = bytearray(stream[:cut])
+            connection.receive_data(memoryview(buffer) if view else buffer)
+            buffer[:] = b'\xff' * len(buffer)
+            buffer = bytearray(stream[cut:])
+            connection.receive_data(memoryview(buffer) if view else buffer)
+            buffer[:] = b'\x00' * len(buffer)
+            assert connection.next_message() == expected, cut
+        assert connection.error is None
+
+    def test_bytes_kept_before_accept(self, engine: ModuleType) -> None:
+        server = engine.ServerConnection()
+        buffer = bytearray(STANDARD_REQUEST + incoming('server', 2, b'early'))
+        server.receive_data(buffer)
+        buffer[:] = b'\xff' * len(buffer)
+        server.accept()
+        assert server.next_message() == b'early'
+
+    def test_compressed_message(self, engine: ModuleType, role: str) -> None:
+        extensions = {
+            'server': 'permessage-deflate',
+            'client': 'permessage-deflate; server_max_window_bits=12',
+        }
+        connection = open_engine(engine, role, {'compression': True}, extensions[role])
+        stream = zlib.compressobj(6, zlib.DEFLATED, -12, 8)
+        data = bytes(range(80)) + b'reused ' * 10
+
+        def fragmented() -> bytes:
+            # Each message refers back to the last one (context takeover).
+            payload = (stream.compress(data) + stream.flush(zlib.Z_SYNC_FLUSH))[:-4]
+            assert len(payload) < 126
+            half = len(payload) // 2
+            first = incoming(role, 2, payload[:half], fin=False)
+            return (
+                bytes([first[0] | 0x40]) + first[1:] + incoming(role, 0, payload[half:])
+            )
+
+        for cut in (3, 10, 30, -3):
+            frame = fragmented()
+            buffer = bytearray(frame[:cut])
+            connection.receive_data(buffer)
+            buffer[:] = b'\x06' * len(buffer)
+            buffer = bytearray(frame[cut:])
+            connection.receive_data(buffer)
+            buffer[:] = b'\x06' * len(buffer)
+            assert connection.next_message() == data, cut
+        assert connection.error is None
 
 
 class TestSending:

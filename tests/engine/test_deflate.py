@@ -432,6 +432,32 @@ class TestReceiving:
         split.receive_data(frame[-1:])
         assert split.error == (1007, 'invalid UTF-8 in text message')
 
+    @pytest.mark.parametrize('read', [1, 7, 65536])
+    def test_bytes_after_final_block_discarded_unread(
+        self, engine: ModuleType, role: str, read: int
+    ) -> None:
+        # RFC 7692 §7.2.3.4's example, then 200 KiB that zlib would reject
+        # and that is not valid UTF-8, in later frames: none of it is
+        # inflated, checked or counted against max_size.
+        final = bytes.fromhex('f3 48 cd c9 c9 07 00 00')
+        junk = b'\x06\xff' * 1024
+        first = incoming(role, 1, final)
+        frames = bytes([first[0] & 0x7F]) + first[1:]
+        for index in range(100):
+            frame = incoming(role, 0, junk, rsv=0)
+            frames += frame if index == 99 else bytes([frame[0] & 0x7F]) + frame[1:]
+        frames += incoming(role, 1, compress(b'next'))
+        connection = opened(engine, role, max_size=5)
+        flags = 0
+        for start in range(0, len(frames), read):
+            flags |= connection.receive_data(frames[start : start + read])
+        assert flags == MESSAGES
+        assert connection.error is None
+        assert [connection.next_message(), connection.next_message()] == [
+            'Hello',
+            'next',
+        ]
+
     def test_large_message_in_small_reads(self, engine: ModuleType, role: str) -> None:
         data = random.Random(5).randbytes(100) * 3000
         connection = opened(engine, role, max_queue_bytes=None)

@@ -253,7 +253,9 @@ class Peer:
     """
 
     def __init__(self, window_bits: int, no_context_takeover: bool) -> None:
-        self.window_bits = window_bits
+        # zlib refuses a raw 8-bit window (madler/zlib#171); a peer asked
+        # for 8 bits compresses with 9, which our decompressor accepts.
+        self.window_bits = max(window_bits, 9)
         self.no_context_takeover = no_context_takeover
         self.stream: Any = None
 
@@ -262,10 +264,13 @@ class Peer:
         if self.stream is None or self.no_context_takeover:
             self.stream = zlib.compressobj(6, zlib.DEFLATED, -self.window_bits, 8)
         stream = self.stream
-        if how == 'final':
+        if how.startswith('final'):
             # RFC 7692 §7.2.3.4: a final block; the next message starts over.
+            # Bytes after it (its example's 0x00 octet, or anything) are
+            # discarded by the receiver.
             self.stream = None
-            return stream.compress(data) + stream.flush(zlib.Z_FINISH)
+            after = {'final': b'', 'final-octet': b'\x00', 'final-junk': b'\x06\xff'}
+            return stream.compress(data) + stream.flush(zlib.Z_FINISH) + after[how]
         out = stream.compress(data) + stream.flush(zlib.Z_SYNC_FLUSH)
         # 'kept' breaks RFC 7692 §7.2.1: the tail stays.
         return out if how == 'kept' else out[: -len(TAIL)]
@@ -281,7 +286,11 @@ def compressed_frames(draw: st.DrawFn, role: str, peer: Peer) -> bytes:
         payload = draw(payload_text(200)).encode('utf-8', 'surrogatepass')
     else:
         payload = draw(payload_bytes(400))
-    how = draw(st.sampled_from(['strip'] * 8 + ['final', 'kept', 'plain']))
+    how = draw(
+        st.sampled_from(
+            ['strip'] * 8 + ['final', 'final-octet', 'final-junk', 'kept', 'plain']
+        )
+    )
     rsv = 0 if how == 'plain' else 4
     data = payload if how == 'plain' else peer.compress(payload, how)
     cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=3)))
@@ -327,6 +336,7 @@ OFFERS = [
     'permessage-deflate; client_no_context_takeover',
     'permessage-deflate; server_no_context_takeover; client_max_window_bits=9',
     'permessage-deflate; server_max_window_bits=10; client_max_window_bits=12',
+    'permessage-deflate; client_max_window_bits=8',
 ]
 
 
@@ -402,12 +412,25 @@ def request_ops(draw: st.DrawFn) -> list[Op]:
     trailing = b''.join(draw(st.lists(frames('server'), max_size=2)))
     ops: list[Op] = [('receive_data', piece) for piece in draw(pieces(head + trailing))]
     answer = draw(
-        st.sampled_from(['accept', 'accept-protocol', 'reject', 'stream', 'none'])
+        st.sampled_from(
+            [
+                'accept',
+                'accept-protocol',
+                'accept-extensions',
+                'reject',
+                'stream',
+                'none',
+            ]
+        )  # fmt: skip
     )
     if answer == 'accept':
         ops.append(('accept',))
     elif answer == 'accept-protocol':
         ops.append(('accept', 'chat', [(b'X-Extra', b'1')]))
+    elif answer == 'accept-extensions':
+        # Refused (ValueError); the connection stays CONNECTING.
+        ops.append(('accept', None, [(b'Sec-WebSocket-Extensions', b'x')]))
+        ops.append(('accept',))
     elif answer == 'reject':
         ops.append(('reject', draw(st.sampled_from([400, 403, 418, 599])), [], b'no'))
     elif answer == 'stream':

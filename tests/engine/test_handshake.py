@@ -355,6 +355,23 @@ class TestAccept:
                 [(b'sec-websocket-protocol', b'chat')],
                 'set the subprotocol with the subprotocol argument',
             ),
+            (
+                [(b'Sec-WebSocket-Extensions', b'permessage-deflate')],
+                'set extensions with the compression options',
+            ),
+            (
+                [(b'X', b'1'), (b'SEC-WEBSOCKET-EXTENSIONS', b'')],
+                'set extensions with the compression options',
+            ),
+            # Each header is checked whole, in order.
+            (
+                [(b'Sec-WebSocket-Extensions', b'x'), (b'Bad Name', b'x')],
+                'set extensions with the compression options',
+            ),
+            (
+                [(b'Sec-WebSocket-Extensions', b'a\nb')],
+                'invalid header value',
+            ),
         ],
     )
     def test_invalid_headers(
@@ -366,6 +383,26 @@ class TestAccept:
         assert str(info.value) == message
         assert server.data_to_send() == b''
         assert server.accept() == 0
+
+    @pytest.mark.parametrize('compression', [False, True])
+    def test_extensions_header_with_an_offer(
+        self, engine: ModuleType, compression: bool
+    ) -> None:
+        # Extensions are the engine's to negotiate, with or without an offer
+        # it accepts.
+        server = received(
+            engine,
+            b'Sec-WebSocket-Extensions: permessage-deflate\r\n',
+            compression=compression,
+        )
+        with pytest.raises(ValueError) as info:
+            server.accept(None, [(b'Sec-WebSocket-Extensions', b'permessage-deflate')])
+        assert str(info.value) == 'set extensions with the compression options'
+        assert server.state is State.CONNECTING
+        assert server.deflate is None
+        assert server.data_to_send() == b''
+        server.accept()
+        assert (server.deflate is not None) is compression
 
     def test_header_value_bytes_allowed(self, engine: ModuleType) -> None:
         server = received(engine)
@@ -424,15 +461,20 @@ class TestReject:
 
     def test_headers_and_body(self, engine: ModuleType) -> None:
         server = received(engine)
+        # A denial may carry any header, the handshake's own included.
         server.reject(
             401,
-            [(b'WWW-Authenticate', b'Basic'), (b'Sec-WebSocket-Protocol', b'x')],
+            [
+                (b'WWW-Authenticate', b'Basic'),
+                (b'Sec-WebSocket-Protocol', b'x'),
+                (b'Sec-WebSocket-Extensions', b'y'),
+            ],
             b'no',
         )
         assert server.data_to_send() == (
             b'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic\r\n'
-            b'Sec-WebSocket-Protocol: x\r\nContent-Length: 2\r\n'
-            b'Connection: close\r\n\r\nno'
+            b'Sec-WebSocket-Protocol: x\r\nSec-WebSocket-Extensions: y\r\n'
+            b'Content-Length: 2\r\nConnection: close\r\n\r\nno'
         )
 
     def test_given_length_and_connection(self, engine: ModuleType) -> None:
@@ -511,6 +553,19 @@ class TestReject:
 
 class TestStreamingReject:
     """ASGI ``websocket.http.response``: a denial with a streamed body."""
+
+    def test_handshake_headers_allowed(self, engine: ModuleType) -> None:
+        server = received(engine)
+        server.reject_start(
+            400,
+            [(b'Sec-WebSocket-Extensions', b'y'), (b'Sec-WebSocket-Protocol', b'x')],
+        )
+        server.reject_body(b'')
+        assert server.data_to_send() == (
+            b'HTTP/1.1 400 Bad Request\r\nSec-WebSocket-Extensions: y\r\n'
+            b'Sec-WebSocket-Protocol: x\r\nContent-Length: 0\r\n'
+            b'Connection: close\r\n\r\n'
+        )
 
     def test_single_body_is_plain_reject(self, engine: ModuleType) -> None:
         server = received(engine)
@@ -684,6 +739,20 @@ class TestClientRequest:
             b'Authorization: Bearer x\r\nX-Trace: 1\r\n\r\n'
         )
 
+    def test_str_arguments_utf8(self, engine: ModuleType) -> None:
+        client = engine.ClientConnection(
+            'h\u00f6:1',
+            '/\u00e4',
+            subprotocols=['\u00fc'],
+            origin='https://\u00f6',
+            random=deterministic_random(),
+        )
+        client.send_request()
+        request = client.data_to_send()
+        assert request.startswith(b'GET /\xc3\xa4 HTTP/1.1\r\nHost: h\xc3\xb6:1\r\n')
+        assert b'\r\nOrigin: https://\xc3\xb6\r\n' in request
+        assert b'\r\nSec-WebSocket-Protocol: \xc3\xbc\r\n' in request
+
     def test_default_target_and_random(self, engine: ModuleType) -> None:
         client = engine.ClientConnection('h')
         client.send_request()
@@ -700,6 +769,33 @@ class TestClientRequest:
             engine.ClientConnection('h', headers=[(b'Bad Name', b'x')])
         with pytest.raises(ValueError, match='invalid header value'):
             engine.ClientConnection('h', headers=[(b'X', b'a\r\n')])
+
+    @pytest.mark.parametrize('compression', [False, True])
+    def test_extensions_header_refused(
+        self, engine: ModuleType, compression: bool
+    ) -> None:
+        for name in (b'Sec-WebSocket-Extensions', b'sec-websocket-extensions'):
+            with pytest.raises(ValueError) as info:
+                engine.ClientConnection(
+                    'h',
+                    headers=[(b'X', b'1'), (name, b'permessage-deflate')],
+                    compression=compression,
+                )
+            assert str(info.value) == 'set extensions with the compression options'
+
+    def test_subprotocol_header_allowed(self, engine: ModuleType) -> None:
+        # Unlike accept(), the client does not refuse Sec-WebSocket-Protocol
+        # among its headers; it is sent as given, after the offer line.
+        client = engine.ClientConnection(
+            'h',
+            subprotocols=['chat'],
+            headers=[(b'Sec-WebSocket-Protocol', b'v2')],
+            random=deterministic_random(),
+        )
+        client.send_request()
+        assert client.data_to_send().endswith(
+            b'Sec-WebSocket-Protocol: chat\r\nSec-WebSocket-Protocol: v2\r\n\r\n'
+        )
 
     def test_only_once(self, engine: ModuleType) -> None:
         client = engine.ClientConnection('h')

@@ -141,7 +141,12 @@ class TestConversation:
 
     def test_open_fails_on_client(self, engine: ModuleType) -> None:
         pair = EnginePair(engine)
-        with pytest.raises(RuntimeError, match='unexpected Sec-WebSocket-Extensions'):
+        with pytest.raises(RuntimeError, match='more than one Sec-WebSocket-Accept'):
+            pair.open(headers=[(b'Sec-WebSocket-Accept', b'x')])
+
+    def test_open_refuses_extensions_header(self, engine: ModuleType) -> None:
+        pair = EnginePair(engine)
+        with pytest.raises(ValueError, match='set extensions with the compression'):
             pair.open(headers=[(b'Sec-WebSocket-Extensions', b'x')])
 
     def test_compression(self, engine: ModuleType) -> None:

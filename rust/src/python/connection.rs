@@ -763,7 +763,7 @@ connection_class!(ClientConnection, "A WebSocket connection, client role.", {
             .map(extract_headers)
             .transpose()?
             .unwrap_or_default();
-        crate::handshake::check_headers(&headers, true).map_err(|e| local_error(py, &e))?;
+        crate::handshake::check_headers(&headers, true, false).map_err(|e| local_error(py, &e))?;
         let conn = Connection::client(
             PyHost { random },
             limits,

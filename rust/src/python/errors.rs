@@ -35,6 +35,7 @@ pub fn local_error(py: Python<'_>, err: &LocalError) -> PyErr {
         | LocalError::InvalidHeaderName
         | LocalError::InvalidHeaderValue
         | LocalError::SubprotocolHeader
+        | LocalError::ExtensionsHeader
         | LocalError::InvalidStatus(_)
         | LocalError::NotPositive(_)
         | LocalError::OutOfRange { .. }

@@ -596,7 +596,9 @@ class _Connection:
         not raise: they set ``error`` and return ``FAILED``.
 
         Args:
-            data: The bytes, as read from the transport.
+            data: The bytes, as read from the transport. What the engine
+                keeps is copied: the buffer may be reused as soon as the
+                call returns.
 
         Returns:
             The flags of what this call did; ``0`` when it consumed nothing
@@ -778,8 +780,6 @@ class _Connection:
             inflater = self._inflater
             assert inflater is not None
             self._take_inflated(inflater.feed(data, self._inflate_cap()))
-            if inflater.overrun:
-                raise InvalidPayloadData('invalid compressed data')
         else:
             self._append_payload(sink, data)
 
@@ -1107,7 +1107,8 @@ class ServerConnection(_Connection):
             InvalidState: No valid request was received, or a response was
                 already started.
             ValueError: `subprotocol` was not offered, or a header is
-                invalid or sets ``Sec-WebSocket-Protocol``.
+                invalid or sets ``Sec-WebSocket-Protocol`` or
+                ``Sec-WebSocket-Extensions``.
         """
         if subprotocol is not None:
             _check_str('subprotocol', subprotocol)
@@ -1119,7 +1120,7 @@ class ServerConnection(_Connection):
             raise ValueError(
                 f'subprotocol {subprotocol!r} was not offered by the client'
             )
-        check_headers(pairs, allow_protocol=False)
+        check_headers(pairs, allow_protocol=False, allow_extensions=False)
         extensions = None
         options = self._deflate_options
         accepted = None if options is None else negotiate(request.extensions, options)
@@ -1193,7 +1194,8 @@ class ServerConnection(_Connection):
 
         Args:
             status: The status code, 100–599 except 101.
-            headers: Response headers as ``(name, value)`` bytes.
+            headers: Response headers as ``(name, value)`` bytes; any
+                header may be given, the handshake's own included.
             body: The response body.
 
         Raises:
@@ -1221,7 +1223,8 @@ class ServerConnection(_Connection):
 
         Args:
             status: The status code, 100–599 except 101.
-            headers: Response headers as ``(name, value)`` bytes.
+            headers: Response headers as ``(name, value)`` bytes; any
+                header may be given, the handshake's own included.
 
         Raises:
             TypeError: An argument has the wrong type.
@@ -1282,7 +1285,7 @@ class ServerConnection(_Connection):
     ) -> None:
         if not 100 <= status <= 599 or status == 101:
             raise ValueError(f'invalid status code {status}')
-        check_headers(headers, allow_protocol=True)
+        check_headers(headers, allow_protocol=True, allow_extensions=True)
 
 
 class ClientConnection(_Connection):
@@ -1297,7 +1300,8 @@ class ClientConnection(_Connection):
 
     Keyword Args:
         subprotocols: Subprotocols to offer, in order of preference.
-        headers: Extra request headers as ``(name, value)`` bytes.
+        headers: Extra request headers as ``(name, value)`` bytes; not
+            ``Sec-WebSocket-Extensions`` (see `compression`).
         origin: The ``Origin`` header value, or ``None`` to leave it out.
         random: A callable returning `n` random bytes, used for the key
             (16 bytes) and for each frame's masking key (4 bytes); the
@@ -1310,7 +1314,8 @@ class ClientConnection(_Connection):
 
     Raises:
         ValueError: A limit is zero or negative, a compression keyword is
-            out of its range, or a header is invalid.
+            out of its range, or a header is invalid or sets
+            ``Sec-WebSocket-Extensions``.
         TypeError: An argument has the wrong type.
     """
 
@@ -1383,7 +1388,7 @@ class ClientConnection(_Connection):
             deflate_level,
             deflate_no_context_takeover,
         )
-        check_headers(self._headers, allow_protocol=True)
+        check_headers(self._headers, allow_protocol=True, allow_extensions=False)
         self._parser: HeadParser | None = HeadParser(
             False, self._max_request_line, self._max_header_line, self._max_headers
         )

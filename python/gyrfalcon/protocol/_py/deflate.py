@@ -54,6 +54,14 @@ _WINDOW_VALUES = {str(bits): bits for bits in range(8, 16)}
 
 _INVALID_RESPONSE = 'invalid Sec-WebSocket-Extensions header'
 
+# NOTE(gyrfalcon): a peer asked for an 8-bit window may still compress with
+#   9 bits: zlib before 1.2.9 silently turned a raw 8-bit window into 9 bits
+#   (later versions refuse it, madler/zlib#171). zlib's own matches stay
+#   within 250 bytes, but another deflater given 9 bits may use all 512. A
+#   larger inflate window accepts everything a smaller one does, so ours has
+#   at least 9 bits.
+_MIN_INFLATE_BITS = 9
+
 
 def _check_range(name: str, value: int, low: int, high: int) -> None:
     if not low <= value <= high:
@@ -361,38 +369,39 @@ class Inflater:
 
     For each compressed message: ``start()``, ``feed()`` each slice of
     payload as it arrives, ``finish()`` after the last frame, then
-    ``end()``. The caller checks what comes out (size, UTF-8) and raises
-    when ``overrun`` is set.
+    ``end()``. The caller checks what comes out (size, UTF-8).
 
     Args:
-        window_bits: The peer's largest window, 8–15.
+        window_bits: The peer's largest window, 8–15; the decompressor
+            uses at least 9 bits.
         no_context_takeover: The peer resets its compressor after every
             message, so ours starts over too.
 
     Attributes:
-        overrun: The deflate stream ended (a final block) and the peer sent
-            more bytes in the same message.
+        ended: The deflate stream ended with a final block in the current
+            message; the rest of the message is discarded unread.
     """
 
-    __slots__ = ('_ended', '_no_context_takeover', '_stream', '_window_bits',
-                 'overrun')  # fmt: skip
+    __slots__ = ('_no_context_takeover', '_stream', '_window_bits', 'ended')
 
     def __init__(self, window_bits: int, no_context_takeover: bool) -> None:
-        self._window_bits = window_bits
+        self._window_bits = max(window_bits, _MIN_INFLATE_BITS)
         self._no_context_takeover = no_context_takeover
         self._stream: zlib._Decompress | None = None
-        self._ended = False
-        self.overrun = False
+        self.ended = False
 
     def start(self) -> None:
         """Begin a compressed message."""
         if self._stream is None:
             self._stream = zlib.decompressobj(wbits=-self._window_bits)
-        self._ended = False
-        self.overrun = False
+        self.ended = False
 
     def feed(self, data: bytes, cap: int) -> bytes:
         """Inflate the next slice of the message's payload.
+
+        Once the stream ended with a final block (RFC 7692 §7.2.3.4), the
+        rest of the message's bytes are discarded: this call returns
+        ``b''`` without reading `data`.
 
         Args:
             data: Unmasked payload bytes (not empty).
@@ -406,21 +415,20 @@ class Inflater:
         Raises:
             InvalidPayloadData: zlib rejected the data (1007).
         """
+        if self.ended:
+            return b''
         stream = self._stream
         assert stream is not None
-        if self._ended:
-            # RFC 7692 §7.2.2: nothing may follow the final block.
-            self.overrun = True
-            return b''
         try:
             inflated = stream.decompress(data, cap)
         except zlib.error:
             raise InvalidPayloadData('invalid compressed data') from None
         # NOTE(gyrfalcon): input left in ``unconsumed_tail`` means the cap was
         #   reached, so the caller fails the message without asking for it.
+        #   After a final block, ``unused_data`` holds the peer's trailing
+        #   bytes (or what is left of our tail): they are ignored.
         if stream.eof:
-            self._ended = True
-            self.overrun = bool(stream.unused_data)
+            self.ended = True
         return inflated
 
     def finish(self, cap: int) -> bytes:
@@ -435,18 +443,13 @@ class Inflater:
         Raises:
             InvalidPayloadData: zlib rejected the data (1007).
         """
-        if self._ended:
-            return b''
-        inflated = self.feed(TAIL, cap)
-        # The tail is ours: what is left of it after a final block is not
-        # the peer's data.
-        self.overrun = False
-        return inflated
+        return self.feed(TAIL, cap)
 
     def end(self) -> None:
         """End the message; drop the stream when it cannot be continued."""
-        if self._ended or self._no_context_takeover:
+        if self.ended or self._no_context_takeover:
             self._stream = None
+        self.ended = False
 
 
 # --- prepared frames -------------------------------------------------------------

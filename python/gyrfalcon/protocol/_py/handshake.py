@@ -595,27 +595,37 @@ def header_pairs(headers: Sequence[tuple[bytes, bytes]]) -> list[tuple[bytes, by
 
 
 def check_headers(
-    headers: Sequence[tuple[bytes, bytes]], *, allow_protocol: bool
+    headers: Sequence[tuple[bytes, bytes]],
+    *,
+    allow_protocol: bool,
+    allow_extensions: bool,
 ) -> None:
-    """Validate headers that the caller wants us to send.
+    """Validate headers that the caller wants us to send, in order.
 
     Args:
         headers: ``(name, value)`` pairs, from ``header_pairs()``.
         allow_protocol: False to refuse ``Sec-WebSocket-Protocol`` (in
             ``accept()``, which has its own argument for it).
+        allow_extensions: False to refuse ``Sec-WebSocket-Extensions`` (in
+            ``accept()`` and the client's request: the engine negotiates
+            extensions). A denial allows both.
 
     Raises:
         ValueError: A name is not a token (``'invalid header name'``), a
             value contains CR, LF or NUL (``'invalid header value'``), or
-            ``Sec-WebSocket-Protocol`` is given when not allowed.
+            ``Sec-WebSocket-Protocol`` or ``Sec-WebSocket-Extensions`` is
+            given when not allowed.
     """
     for name, value in headers:
         if not _is_token(name):
             raise ValueError('invalid header name')
         if b'\r' in value or b'\n' in value or b'\0' in value:
             raise ValueError('invalid header value')
-        if not allow_protocol and name.lower() == b'sec-websocket-protocol':
+        lowered = name.lower()
+        if not allow_protocol and lowered == b'sec-websocket-protocol':
             raise ValueError('set the subprotocol with the subprotocol argument')
+        if not allow_extensions and lowered == b'sec-websocket-extensions':
+            raise ValueError('set extensions with the compression options')
 
 
 def _header_lines(headers: Sequence[tuple[bytes, bytes]]) -> bytes:
