@@ -6,7 +6,7 @@ SOURCES_PY := python/gyrfalcon tests benchmarks
 
 .PHONY: help
 help: ## Show this help
-	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | \
+	@grep -E '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-20s\033[0m %s\n", $$1, $$2}'
 
 .PHONY: install
@@ -56,14 +56,23 @@ test-python: ## Every Python test (engine tests on both engines)
 
 .PHONY: test-python-engine
 test-python-engine: ## Engine and server tests with the pure-Python twin as the default engine
-	GYRFALCON_ENGINE=python $(PYTEST) tests/engine
+	GYRFALCON_ENGINE=python $(PYTEST) tests/engine tests/server
 
 .PHONY: test
 test: test-rust test-python ## Every test, Rust and Python
 
 .PHONY: bench
-bench: ## Engine micro-benchmarks (native vs twin) and the ratios report
+bench: ## Engine micro-benchmarks (native vs twin); rewrites the engine section of benchmarks/README.md
 	$(PYTHON) benchmarks/engine/report.py
+
+.PHONY: bench-e2e
+bench-e2e: ## End-to-end benchmarks side by side (needs cargo, picows, matplotlib); rewrites the e2e section of benchmarks/README.md
+	$(PYTHON) benchmarks/e2e/run.py
+
+.PHONY: autobahn
+autobahn: ## Autobahn|Testsuite (kosoku): every case, 9.* 12.* 13.* too, on both engines
+	$(PYTHON) tests/autobahn/run.py --cases '*'; s=$$?; \
+	$(PYTHON) tests/autobahn/run.py --cases '*' --engine python && exit $$s
 
 .PHONY: fuzz
 fuzz: ## Run each cargo-fuzz target for FUZZ_SECONDS (default 60) on nightly
