@@ -16,9 +16,14 @@ protocol, for every connection:
 * Once ``close_expected()`` is True, close the transport after flushing.
 
 The peer's faults never raise: they set ``error``, queue the right Close
-frame or HTTP response and return the ``FAILED`` flag. Our own misuse raises
-at once: ``gyrfalcon.errors.InvalidState`` for a call the state does not
-allow, ``ValueError`` for a bad argument, ``TypeError`` for a wrong type.
+frame or HTTP response and return the ``FAILED`` flag. A frame fault found
+while complete messages are still queued is deferred (the ``DEFERRED``
+flag, ``failure_deferred``): the connection stays ``OPEN`` so those
+messages can be answered, and the failure takes effect in the
+``next_message()`` call that finds the queue empty, which returns ``None``
+with ``close_expected()`` now True. Our own misuse raises at once:
+``gyrfalcon.errors.InvalidState`` for a call the state does not allow,
+``ValueError`` for a bad argument, ``TypeError`` for a wrong type.
 
 Runtime facts shared by everything here: none performs I/O, and every
 ``Buffer`` argument may be ``bytes``, ``bytearray`` or ``memoryview`` (a
@@ -310,7 +315,11 @@ class ServerConnection:
         flags: ``HANDSHAKE`` (call ``accept()`` or ``reject()``),
         ``MESSAGES`` (call ``next_message()``), ``PAUSE`` (stop reading),
         ``CLOSED`` (close the transport once flushed). Faults of the peer do
-        not raise: they set ``error`` and return ``FAILED``.
+        not raise: they set ``error`` and return ``FAILED``. A fault found
+        while complete messages are still queued returns ``DEFERRED``
+        instead: the state stays ``OPEN``, nothing is queued or recorded,
+        and this and every later input is ignored until ``next_message()``
+        finds the queue empty and fails the connection.
 
         Args:
             data: The bytes, as read from the transport (``bytes`` is read
@@ -319,7 +328,8 @@ class ServerConnection:
 
         Returns:
             The OR of the flags of what this call did; ``0`` when it consumed
-            nothing (no bytes, or the connection is ``CLOSED``).
+            nothing (no bytes, the connection is ``CLOSED``, or a failure is
+            deferred).
 
         Raises:
             TypeError: `data` is not a bytes-like object.
@@ -357,10 +367,13 @@ class ServerConnection:
         """Tell the engine that the peer closed its side of the transport.
 
         A partial message is dropped, no Close frame is sent and ``error``
-        stays unset. Afterwards, close the transport.
+        stays unset, except that a deferred failure is recorded in
+        ``error``. Queued messages can still be taken. Afterwards, close the
+        transport.
 
         Returns:
-            ``CLOSED``, or ``0`` when the connection was already ``CLOSED``.
+            ``CLOSED`` (``FAILED | CLOSED`` when a failure was deferred), or
+            ``0`` when the connection was already ``CLOSED``.
         """
 
     def accept(
@@ -549,6 +562,11 @@ class ServerConnection:
         Close arrives (``CLOSED`` flag). Data received meanwhile is parsed
         but discarded. Afterwards, send ``data_to_send()`` and keep reading.
 
+        While a failure is deferred, the peer's fault gives way to our
+        Close (``error`` stays ``None``) and, since the peer's input can no
+        longer be read (RFC 6455 §7.1.7), the state becomes ``CLOSED`` at
+        once: check ``close_expected()`` afterwards.
+
         Args:
             code: A close code allowed on the wire (1000–1003, 1007–1014,
                 3000–4999).
@@ -567,7 +585,8 @@ class ServerConnection:
         frame is queued (the reason cut to 123 UTF-8 bytes at a character
         boundary); in ``CLOSING`` nothing is. Either way the state becomes
         ``CLOSED``: send ``data_to_send()``, then close the transport. In
-        ``CLOSED`` this does nothing.
+        ``CLOSED`` this does nothing. A deferred failure gives way to ours
+        (``error`` stays ``None``).
 
         Args:
             code: A close code allowed on the wire.
@@ -589,6 +608,12 @@ class ServerConnection:
 
     def next_message(self) -> str | bytes | None:
         """Take the oldest complete message.
+
+        With a deferred failure (``failure_deferred``) and an empty queue,
+        the failure takes effect here, as an immediate one would: ``error``
+        is set, the Close frame is queued and the state is ``CLOSED``. So
+        after ``None``, check ``close_expected()``: when it is True, send
+        ``data_to_send()`` and close the transport.
 
         Returns:
             A new ``str`` for a TEXT message, a new ``bytes`` for a BINARY
@@ -642,6 +667,16 @@ class ServerConnection:
         """The peer's fault: ``(close code or HTTP status, message)``, or ``None``."""
 
     @property
+    def failure_deferred(self) -> bool:
+        """Whether a peer fault waits for the queued messages to be taken.
+
+        While True the state is ``OPEN`` (messages may be sent), input is
+        ignored and ``error`` is ``None``. The adapter bounds the wait: once
+        ``close_timeout`` passes it drains the queue and calls
+        ``next_message()`` once more.
+        """
+
+    @property
     def last_pong(self) -> bytes | None:
         """The payload of the most recent Pong, or ``None``."""
 
@@ -685,14 +720,18 @@ class ClientConnection:
     bytes after the response head were already parsed as frames.
 
     Args:
-        host: The ``Host`` header value, e.g. ``'example.com:8000'``.
-        target: The request-target, e.g. ``'/chat?room=1'``.
+        host: The ``Host`` header value, e.g. ``'example.com:8000'``; sent
+            encoded as UTF-8, without CR, LF or NUL.
+        target: The request-target in origin form (``/`` then visible
+            ASCII), already percent-encoded, e.g. ``'/chat?room=1'``.
 
     Keyword Args:
-        subprotocols: Subprotocols to offer, in order of preference.
+        subprotocols: Subprotocols to offer, in order of preference; each an
+            RFC 9110 token.
         headers: Extra request headers as ``(name, value)`` bytes; not
             ``Sec-WebSocket-Extensions`` (see `compression`).
-        origin: The ``Origin`` header value, or ``None`` to leave it out.
+        origin: The ``Origin`` header value (sent encoded as UTF-8, without
+            CR, LF or NUL), or ``None`` to leave it out.
         random: A callable returning `n` random bytes, called with 16 for
             the key and with 4 for each frame's mask; the default is an
             OS-seeded CSPRNG (ChaCha, per thread). With the same `random`,
@@ -709,9 +748,14 @@ class ClientConnection:
 
     Raises:
         ValueError: A limit is zero or negative, a compression keyword is
-            out of range, or a header is invalid or sets
+            out of range; then, in argument order: `host` contains CR, LF or
+            NUL (``'invalid host'``), `target` is not origin-form visible
+            ASCII (``'invalid request target'``), a subprotocol is not a
+            token (``'invalid subprotocol'``), a header is invalid or sets
             ``Sec-WebSocket-Extensions`` (``'set extensions with the
-            compression options'``).
+            compression options'``), `origin` contains CR, LF or NUL
+            (``'invalid origin'``). A ``str`` with a lone surrogate raises
+            ``UnicodeEncodeError``.
         TypeError: An argument has the wrong type.
     """
 
@@ -786,7 +830,9 @@ class ClientConnection:
         """Tell the engine that the peer closed its side of the transport.
 
         Returns:
-            ``CLOSED``, or ``0`` when the connection was already ``CLOSED``.
+            ``CLOSED`` (``FAILED | CLOSED`` when a failure was deferred, now
+            recorded in ``error``), or ``0`` when the connection was already
+            ``CLOSED``.
         """
 
     def send_text(self, text: str) -> None:
@@ -870,8 +916,17 @@ class ClientConnection:
     def next_message(self) -> str | bytes | None:
         """Take the oldest complete message.
 
+        A deferred failure takes effect when the queue is empty, as for
+        ``ServerConnection.next_message()``: after ``None``, check
+        ``close_expected()``.
+
         Returns:
             A new ``str`` (TEXT), ``bytes`` (BINARY), or ``None``.
+
+        Raises:
+            ValueError: `random` returned the wrong number of bytes for the
+                Close frame of a deferred failure (which stays deferred);
+                any exception `random` raises also propagates.
         """
 
     def close_expected(self) -> bool:
@@ -913,6 +968,10 @@ class ClientConnection:
     @property
     def error(self) -> tuple[int, str] | None:
         """The peer's fault: ``(close code, message)``; 1002 for the handshake."""
+
+    @property
+    def failure_deferred(self) -> bool:
+        """Whether a peer fault waits for the queued messages to be taken."""
 
     @property
     def last_pong(self) -> bytes | None:

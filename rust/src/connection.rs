@@ -7,7 +7,11 @@
 //! queue), and a small set of [`flags`] saying what an input call produced.
 //! The peer's faults never return an error: they are recorded
 //! ([`Connection::error`]), answered with the right Close frame or HTTP
-//! response, and reported with [`flags::FAILED`]. Our own misuse returns
+//! response, and reported with [`flags::FAILED`]. A frame fault found while
+//! complete messages are still queued is *deferred* ([`flags::DEFERRED`]):
+//! nothing more is read, the connection stays open for sending, and the
+//! failure takes effect once the application has taken those messages and
+//! asks for the next one. Our own misuse returns
 //! [`CallError::Local`] at once. The only other error is the host's own
 //! (its random source failing), passed through as [`CallError::Host`].
 //!
@@ -46,6 +50,9 @@ pub mod flags {
     pub const FAILED: u32 = 64;
     /// `close_expected()` became True.
     pub const CLOSED: u32 = 128;
+    /// The peer faulted while complete messages were queued: the failure
+    /// waits for them to be taken ([`super::Connection::failure_deferred`]).
+    pub const DEFERRED: u32 = 256;
 }
 
 /// Most bytes kept after a server's request head before `accept()`/`reject()`.
@@ -342,6 +349,8 @@ pub struct Connection<H: Host> {
     close_sent: Option<(u16, String)>,
     close_received: Option<(u16, String)>,
     error: Option<Fault>,
+    /// A frame fault waiting for the queued messages to be taken.
+    deferred: Option<ProtocolError>,
     last_pong: Option<Vec<u8>>,
     close_expected: bool,
     reading_paused: bool,
@@ -369,6 +378,7 @@ impl<H: Host> Connection<H> {
             close_sent: None,
             close_received: None,
             error: None,
+            deferred: None,
             last_pong: None,
             close_expected: false,
             reading_paused: false,
@@ -405,6 +415,11 @@ impl<H: Host> Connection<H> {
     }
 
     /// Return a client-role connection; call [`send_request`](Self::send_request) next.
+    ///
+    /// # Errors
+    ///
+    /// The request would carry something that breaks it: see
+    /// [`handshake::check_client_request`].
     pub fn client(
         host: H,
         limits: Limits,
@@ -413,7 +428,14 @@ impl<H: Host> Connection<H> {
         subprotocols: Vec<String>,
         headers: Vec<(Vec<u8>, Vec<u8>)>,
         origin: Option<String>,
-    ) -> Self {
+    ) -> Result<Self, LocalError> {
+        handshake::check_client_request(
+            server_host,
+            target,
+            &subprotocols,
+            &headers,
+            origin.as_deref(),
+        )?;
         let parser = HeadParser::new(HeadKind::Response, limits.head());
         let handshake = Handshake::Client(ClientHandshake {
             host: server_host.to_owned(),
@@ -425,7 +447,7 @@ impl<H: Host> Connection<H> {
             parser,
             rejection: None,
         });
-        Self::new(host, Role::Client, limits, handshake)
+        Ok(Self::new(host, Role::Client, limits, handshake))
     }
 
     // --- accessors ------------------------------------------------------------
@@ -485,6 +507,17 @@ impl<H: Host> Connection<H> {
     #[must_use]
     pub fn error(&self) -> Option<&Fault> {
         self.error.as_ref()
+    }
+
+    /// Return True while a peer fault waits for the queued messages to be taken.
+    ///
+    /// Meanwhile the state is still `OPEN` (messages may be sent), input is
+    /// ignored, and `error` is not set: the call to
+    /// [`next_message_with`](Self::next_message_with) that finds the queue
+    /// empty fails the connection.
+    #[must_use]
+    pub fn failure_deferred(&self) -> bool {
+        self.deferred.is_some()
     }
 
     /// Return the Close frame we sent: `(code, reason)`.
@@ -626,8 +659,23 @@ impl<H: Host> Connection<H> {
     /// (it was validated on the way in). Returns `None` when the queue is
     /// empty. Resumes reading once the queue is at or below both low-water
     /// marks.
-    pub fn next_message_with<T>(&mut self, f: impl FnOnce(MessageKind, &[u8]) -> T) -> Option<T> {
-        let result = self.inbound.pop_with(f)?;
+    ///
+    /// With a deferred failure and an empty queue, the failure takes effect
+    /// here, as an immediate one would have: `error` is set, the Close frame
+    /// is queued and the state is `CLOSED`. So after `None`, check
+    /// [`close_expected`](Self::close_expected). The only error is the
+    /// host's random source failing while a client masks that Close frame
+    /// (the failure then stays deferred).
+    pub fn next_message_with<T>(
+        &mut self,
+        f: impl FnOnce(MessageKind, &[u8]) -> T,
+    ) -> Result<Option<T>, H::Error> {
+        let Some(result) = self.inbound.pop_with(f) else {
+            if let Some(err) = self.deferred.clone() {
+                self.fail_now(err)?;
+            }
+            return Ok(None);
+        };
         if self.reading_paused {
             let low_count = self
                 .limits
@@ -641,7 +689,7 @@ impl<H: Host> Connection<H> {
                 self.reading_paused = false;
             }
         }
-        Some(result)
+        Ok(Some(result))
     }
 
     // --- input ------------------------------------------------------------------
@@ -653,8 +701,10 @@ impl<H: Host> Connection<H> {
     /// random source failing while a client queues an automatic frame.
     /// Whatever is kept (a partial frame or message, bytes before
     /// `accept()`) is copied: `data` is not borrowed past the call.
+    ///
+    /// While a failure is deferred, input is ignored and `0` returned.
     pub fn receive_data(&mut self, data: &[u8]) -> Result<u32, H::Error> {
-        if data.is_empty() || self.state == State::Closed {
+        if data.is_empty() || self.state == State::Closed || self.deferred.is_some() {
             return Ok(0);
         }
         let flags = match self.state {
@@ -668,10 +718,15 @@ impl<H: Host> Connection<H> {
     }
 
     /// Record that the peer closed its side of TCP; return the flags.
+    ///
+    /// Returns [`flags::CLOSED`], plus [`flags::FAILED`] when a deferred
+    /// failure is recorded in `error` (nothing is queued: the peer is gone).
+    /// Queued messages can still be taken.
     pub fn receive_eof(&mut self) -> u32 {
         if self.state == State::Closed {
             return 0;
         }
+        let deferred = self.deferred.take();
         self.state = State::Closed;
         self.close_expected = true;
         self.handshake = None;
@@ -680,7 +735,13 @@ impl<H: Host> Connection<H> {
         self.reader.control = Vec::new();
         self.inbound.abort();
         self.deflate = None;
-        flags::CLOSED
+        match deferred {
+            Some(err) => {
+                self.error = Some(Fault::Frame(err));
+                flags::FAILED | flags::CLOSED
+            }
+            None => flags::CLOSED,
+        }
     }
 
     /// Hand over a request that a server already parsed (ASGI servers).
@@ -1264,15 +1325,34 @@ impl<H: Host> Connection<H> {
         }
     }
 
-    /// Record a frame fault: queue the Close it calls for and close.
+    /// Record a frame fault: defer it, or queue the Close it calls for and close.
     fn fail_frame(&mut self, err: ProtocolError) -> Result<u32, H::Error> {
+        if self.state == State::Open && !self.inbound.is_empty() {
+            // NOTE(gyrfalcon): the messages the peer sent before its fault
+            //   are answered first (Autobahn 3.2-3.4, 4.1.3-4.1.5,
+            //   4.2.3-4.2.5 and 5.15): nothing more is read, and the failure
+            //   waits for them.
+            self.deferred = Some(err);
+            self.reader = Reader::default();
+            self.inbound.abort();
+            return Ok(flags::DEFERRED);
+        }
+        self.fail_now(err)
+    }
+
+    /// Fail the connection for a frame fault (RFC 6455 §7.1.7).
+    ///
+    /// In `OPEN` the Close frame is queued; in `CLOSING` ours was already
+    /// sent (§5.5.1: one Close per side). The host's random source is asked
+    /// for the mask key before anything changes.
+    fn fail_now(&mut self, err: ProtocolError) -> Result<u32, H::Error> {
         let mut result = flags::FAILED | flags::CLOSED;
         if self.state == State::Open {
             let reason = err.to_string();
             let reason = close::truncate_reason(&reason).to_owned();
             let payload = close::encode_close_payload(err.close_code(), &reason);
-            self.close_sent = Some((err.close_code(), reason));
             self.queue_frame(OpCode::Close, &payload, None)?;
+            self.close_sent = Some((err.close_code(), reason));
             result |= flags::OUTPUT;
         }
         self.error = Some(Fault::Frame(err));
@@ -1285,6 +1365,7 @@ impl<H: Host> Connection<H> {
         self.state = State::Closed;
         self.close_expected = true;
         self.handshake = None;
+        self.deferred = None;
         self.reader = Reader::default();
         self.inbound.abort();
         self.deflate = None;
@@ -1652,6 +1733,10 @@ impl<H: Host> Connection<H> {
     }
 
     /// Start the closing handshake: queue a Close and move to `CLOSING`.
+    ///
+    /// While a failure is deferred, the fault gives way to our Close
+    /// (`error` stays unset) and the state becomes `CLOSED` at once: the
+    /// peer's input can no longer be read, so there is no Close to wait for.
     pub fn send_close(&mut self, code: i64, reason: &str) -> Result<(), CallError<H::Error>> {
         self.require_open("send_close")?;
         let code = wire_code(code)?;
@@ -1665,6 +1750,12 @@ impl<H: Host> Connection<H> {
         )
         .map_err(CallError::Host)?;
         self.close_sent = Some((code, reason.to_owned()));
+        if self.deferred.is_some() {
+            // RFC 6455 §7.1.7: after the peer's fault nothing more is read,
+            // not even its answer to our Close; the fault gives way to it.
+            self.closed();
+            return Ok(());
+        }
         self.state = State::Closing;
         // RFC 6455 §7.1.3: data received from now on is discarded.
         if let Some(message) = self.reader.message.as_mut() {
@@ -1675,6 +1766,8 @@ impl<H: Host> Connection<H> {
     }
 
     /// Fail the connection for a reason of our own (keepalive timeout, app error).
+    ///
+    /// A deferred failure gives way to ours (`error` stays unset).
     pub fn fail(&mut self, code: i64, reason: &str) -> Result<(), CallError<H::Error>> {
         match self.state {
             State::Connecting => Err(self.invalid_state("fail").into()),

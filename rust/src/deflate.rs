@@ -225,7 +225,7 @@ pub struct Agreement {
 /// Choose the first acceptable `permessage-deflate` offer (server role).
 ///
 /// Offers are tried in order; an offer the contract declines (see
-/// [`parse_element`], and `server_max_window_bits=8`, which zlib cannot
+/// `parse_element`, and `server_max_window_bits=8`, which zlib cannot
 /// write) is skipped, as is every other extension. Returns `None` when no
 /// offer is acceptable: the connection is then uncompressed.
 #[must_use]

@@ -370,6 +370,18 @@ pub enum LocalError {
     /// A compressed prepared frame was sent on an uncompressed connection.
     #[error("permessage-deflate was not negotiated")]
     NotNegotiated,
+    /// A client's `host` contains CR, LF or NUL.
+    #[error("invalid host")]
+    InvalidHost,
+    /// A client's `target` is not an origin-form target of visible ASCII.
+    #[error("invalid request target")]
+    InvalidTarget,
+    /// A client's subprotocol is not an RFC 9110 token.
+    #[error("invalid subprotocol")]
+    InvalidSubprotocol,
+    /// A client's `origin` contains CR, LF or NUL.
+    #[error("invalid origin")]
+    InvalidOrigin,
 }
 
 #[cfg(test)]
@@ -443,5 +455,15 @@ mod tests {
             LocalError::InvalidCloseCode(999).to_string(),
             "invalid close code 999"
         );
+        assert_eq!(LocalError::InvalidHost.to_string(), "invalid host");
+        assert_eq!(
+            LocalError::InvalidTarget.to_string(),
+            "invalid request target"
+        );
+        assert_eq!(
+            LocalError::InvalidSubprotocol.to_string(),
+            "invalid subprotocol"
+        );
+        assert_eq!(LocalError::InvalidOrigin.to_string(), "invalid origin");
     }
 }

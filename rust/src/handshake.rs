@@ -822,6 +822,42 @@ pub fn check_headers<N: AsRef<[u8]>, V: AsRef<[u8]>>(
     Ok(())
 }
 
+/// Check what a client puts in its request, in argument order.
+///
+/// Nothing is escaped on the way out, so a CR or LF in any of these would
+/// end a line of the request early and inject headers (RFC 9112 §2.2).
+/// `target` must be in origin form and visible ASCII (RFC 9112 §3.2.1; the
+/// caller percent-encodes the rest), each subprotocol a token (RFC 6455
+/// §4.1), and `host` and `origin` free of CR, LF and NUL. The headers are
+/// checked as [`check_headers`] does, `Sec-WebSocket-Protocol` allowed.
+///
+/// # Errors
+///
+/// The first failing check, in the order of the arguments.
+pub fn check_client_request<N: AsRef<[u8]>, V: AsRef<[u8]>>(
+    host: &str,
+    target: &str,
+    subprotocols: &[String],
+    headers: &[(N, V)],
+    origin: Option<&str>,
+) -> Result<(), LocalError> {
+    let breaks_line = |text: &str| text.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0));
+    if breaks_line(host) {
+        return Err(LocalError::InvalidHost);
+    }
+    if !target.starts_with('/') || !target.bytes().all(|b| (0x21..=0x7E).contains(&b)) {
+        return Err(LocalError::InvalidTarget);
+    }
+    if !subprotocols.iter().all(|p| is_token(p.as_bytes())) {
+        return Err(LocalError::InvalidSubprotocol);
+    }
+    check_headers(headers, true, false)?;
+    if origin.is_some_and(breaks_line) {
+        return Err(LocalError::InvalidOrigin);
+    }
+    Ok(())
+}
+
 fn push_header(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(name);
     out.extend_from_slice(b": ");

@@ -41,10 +41,13 @@ fn open_server(limits: Limits) -> Connection<StdHost> {
 
 fn messages(conn: &mut Connection<StdHost>) -> Vec<String> {
     let mut out = Vec::new();
-    while let Some(m) = conn.next_message_with(|kind, data| match kind {
-        MessageKind::Text => format!("text:{}", std::str::from_utf8(data).unwrap()),
-        MessageKind::Binary => format!("binary:{data:?}"),
-    }) {
+    while let Some(m) = conn
+        .next_message_with(|kind, data| match kind {
+            MessageKind::Text => format!("text:{}", std::str::from_utf8(data).unwrap()),
+            MessageKind::Binary => format!("binary:{data:?}"),
+        })
+        .unwrap()
+    {
         out.push(m);
     }
     out
@@ -158,13 +161,8 @@ fn peer_fault_in_open_queues_close_and_records_error() {
         max_size: Some(4),
         ..Limits::default()
     });
-    let mut input = masked(2, b"ok", true);
-    input.extend(masked(2, b"too big", true));
-    let got = conn.receive_data(&input).unwrap();
-    assert_eq!(
-        got,
-        flags::MESSAGES | flags::FAILED | flags::OUTPUT | flags::CLOSED
-    );
+    let got = conn.receive_data(&masked(2, b"too big", true)).unwrap();
+    assert_eq!(got, flags::FAILED | flags::OUTPUT | flags::CLOSED);
     assert_eq!(
         conn.error(),
         Some(&Fault::Frame(ProtocolError::MessageTooBig(4)))
@@ -177,7 +175,87 @@ fn peer_fault_in_open_queues_close_and_records_error() {
         conn.close_result(),
         Some((1009, "message exceeds 4 bytes".into()))
     );
-    assert_eq!(messages(&mut conn), ["binary:[111, 107]"]);
+    assert!(messages(&mut conn).is_empty());
+}
+
+#[test]
+fn peer_fault_behind_queued_messages_is_deferred() {
+    let mut conn = open_server(Limits {
+        max_size: Some(4),
+        ..Limits::default()
+    });
+    let mut input = masked(2, b"ok", true);
+    input.extend(masked(2, b"too big", true));
+    input.extend(masked(9, b"ping", true));
+    let got = conn.receive_data(&input).unwrap();
+    assert_eq!(got, flags::MESSAGES | flags::DEFERRED);
+    assert!(conn.failure_deferred());
+    assert_eq!(conn.state(), State::Open);
+    assert_eq!(conn.error(), None);
+    assert!(!conn.close_expected());
+    // Nothing after the fault is read: the Ping is not answered.
+    assert!(conn.data_to_send().is_empty());
+    assert_eq!(conn.receive_data(&masked(2, b"x", true)).unwrap(), 0);
+    // The connection is still open for the answer to the queued message.
+    conn.send_binary(b"ok", None).unwrap();
+    assert_eq!(conn.data_to_send(), unmasked(2, b"ok"));
+    let first = conn.next_message_with(|_, data| data.to_vec()).unwrap();
+    assert_eq!(first.as_deref(), Some(&b"ok"[..]));
+    assert!(conn.failure_deferred());
+    // The call that finds the queue empty fails the connection.
+    assert_eq!(conn.next_message_with(|_, _| ()).unwrap(), None);
+    assert!(!conn.failure_deferred());
+    assert_eq!(conn.state(), State::Closed);
+    assert!(conn.close_expected());
+    assert_eq!(
+        conn.error(),
+        Some(&Fault::Frame(ProtocolError::MessageTooBig(4)))
+    );
+    assert_eq!(
+        conn.data_to_send(),
+        unmasked(8, b"\x03\xf1message exceeds 4 bytes")
+    );
+    assert_eq!(conn.next_message_with(|_, _| ()).unwrap(), None);
+    assert!(conn.data_to_send().is_empty());
+}
+
+#[test]
+fn deferred_fault_gives_way_to_our_close_or_eof() {
+    let faulty = |conn: &mut Connection<StdHost>| {
+        let mut input = masked(1, b"a", true);
+        input.extend(masked(3, b"", true));
+        assert_eq!(
+            conn.receive_data(&input).unwrap(),
+            flags::MESSAGES | flags::DEFERRED
+        );
+    };
+    let mut conn = open_server(Limits::default());
+    faulty(&mut conn);
+    conn.send_close(1000, "bye").unwrap();
+    assert_eq!(conn.state(), State::Closed);
+    assert!(conn.close_expected() && !conn.failure_deferred());
+    assert_eq!(conn.error(), None);
+    assert_eq!(conn.close_result(), Some((1000, "bye".into())));
+    assert_eq!(messages(&mut conn), ["text:a"]);
+    assert_eq!(conn.data_to_send(), unmasked(8, b"\x03\xe8bye"));
+
+    let mut conn = open_server(Limits::default());
+    faulty(&mut conn);
+    conn.fail(1011, "app").unwrap();
+    assert_eq!(conn.error(), None);
+    assert_eq!(conn.close_result(), Some((1011, "app".into())));
+    assert_eq!(messages(&mut conn), ["text:a"]);
+
+    let mut conn = open_server(Limits::default());
+    faulty(&mut conn);
+    assert_eq!(conn.receive_eof(), flags::FAILED | flags::CLOSED);
+    assert!(conn.data_to_send().is_empty());
+    assert_eq!(
+        conn.error(),
+        Some(&Fault::Frame(ProtocolError::ReservedOpcode(3)))
+    );
+    assert_eq!(messages(&mut conn), ["text:a"]);
+    assert!(conn.data_to_send().is_empty());
 }
 
 #[test]
@@ -233,7 +311,7 @@ fn water_marks_pause_and_resume() {
         flags::MESSAGES | flags::PAUSE
     );
     for remaining in (1..=4).rev() {
-        conn.next_message_with(|_, _| ()).unwrap();
+        conn.next_message_with(|_, _| ()).unwrap().unwrap();
         assert_eq!(conn.reading_paused(), remaining > 1, "{remaining} left");
     }
 }
@@ -335,6 +413,7 @@ fn client(left: usize) -> Connection<Flaky> {
         vec![],
         Some("https://example.com".into()),
     )
+    .unwrap()
 }
 
 fn open_client(left: usize) -> Connection<Flaky> {
@@ -374,6 +453,87 @@ fn client_masks_with_its_random_source_and_reports_its_failure() {
     // The source is exhausted: an automatic Pong cannot be masked.
     assert_eq!(conn.receive_data(&unmasked(9, b"p")), Err("exhausted"));
     assert_eq!(conn.send_text("x", None), Err(CallError::Host("exhausted")));
+}
+
+#[test]
+fn deferred_failure_waits_for_the_random_source() {
+    // 16 bytes: the key only. Masking the deferred Close fails, and the
+    // failure stays deferred.
+    let mut conn = open_client(16);
+    assert_eq!(
+        conn.receive_data(&unmasked(3, b"")).unwrap(),
+        flags::DEFERRED
+    );
+    assert!(conn.next_message_with(|_, _| ()).unwrap().is_some());
+    assert_eq!(conn.next_message_with(|_, _| ()), Err("exhausted"));
+    assert!(conn.failure_deferred());
+    assert_eq!(conn.state(), State::Open);
+    assert_eq!(conn.error(), None);
+    assert!(conn.data_to_send().is_empty());
+}
+
+#[test]
+fn client_rejects_what_would_break_its_request() {
+    let build = |host: &str, target: &str, protocol: &str, origin: Option<&str>| {
+        Connection::client(
+            StdHost,
+            Limits::default(),
+            host,
+            target,
+            vec![protocol.into()],
+            vec![(b"X".to_vec(), b"1".to_vec())],
+            origin.map(Into::into),
+        )
+        .map(|_| ())
+    };
+    assert_eq!(
+        build("h:1", "/a?b=%20", "v2.chat", Some("https://ö")),
+        Ok(())
+    );
+    for host in ["h\r\nX: 1", "h\n", "h\0"] {
+        assert_eq!(build(host, "/", "p", None), Err(LocalError::InvalidHost));
+    }
+    for target in ["", "chat", "*", "/a b", "/\u{e4}", "/\x7f", "/\r\nX: 1"] {
+        assert_eq!(
+            build("h", target, "p", None),
+            Err(LocalError::InvalidTarget)
+        );
+    }
+    for protocol in ["", "a b", "a,b", "\u{fc}", "p\r\nX: 1"] {
+        assert_eq!(
+            build("h", "/", protocol, None),
+            Err(LocalError::InvalidSubprotocol)
+        );
+    }
+    for origin in ["o\r\nX: 1", "o\n", "o\0"] {
+        assert_eq!(
+            build("h", "/", "p", Some(origin)),
+            Err(LocalError::InvalidOrigin)
+        );
+    }
+    // In argument order: host, target, subprotocols, headers, origin.
+    assert_eq!(
+        build("h\n", "x", "", Some("\n")),
+        Err(LocalError::InvalidHost)
+    );
+    assert_eq!(
+        build("h", "x", "", Some("\n")),
+        Err(LocalError::InvalidTarget)
+    );
+    assert_eq!(
+        build("h", "/", "", Some("\n")),
+        Err(LocalError::InvalidSubprotocol)
+    );
+    let bad_header = Connection::client(
+        StdHost,
+        Limits::default(),
+        "h",
+        "/",
+        Vec::new(),
+        vec![(b"X".to_vec(), b"\n".to_vec())],
+        Some("\n".into()),
+    );
+    assert_eq!(bad_header.err(), Some(LocalError::InvalidHeaderValue));
 }
 
 #[test]

@@ -41,7 +41,8 @@ fn pair(
         Vec::new(),
         Vec::new(),
         None,
-    );
+    )
+    .unwrap();
     if let Some(options) = client {
         c = c.with_compression(options);
     }
@@ -59,7 +60,10 @@ fn pair(
 
 fn messages(conn: &mut Conn) -> Vec<(MessageKind, Vec<u8>)> {
     let mut out = Vec::new();
-    while let Some(m) = conn.next_message_with(|kind, data| (kind, data.to_vec())) {
+    while let Some(m) = conn
+        .next_message_with(|kind, data| (kind, data.to_vec()))
+        .unwrap()
+    {
         out.push(m);
     }
     out
@@ -517,6 +521,7 @@ fn client_rejects_answers_it_did_not_ask_for() {
             Vec::new(),
             None,
         )
+        .unwrap()
         .with_compression(DeflateOptions::default());
         c.send_request().unwrap();
         let request = String::from_utf8(c.data_to_send()).unwrap();

@@ -173,7 +173,8 @@ fn new_client(options: &Value) -> Conn {
         subprotocols(options),
         Vec::new(),
         None,
-    );
+    )
+    .unwrap();
     let mut conn = with_compression(conn, options);
     conn.send_request().unwrap();
     conn
@@ -186,13 +187,40 @@ fn new_server(options: &Value) -> Conn {
     )
 }
 
+/// Take the oldest message, in the vectors' format (`null` when there is none).
+fn next_message(conn: &mut Conn) -> Value {
+    conn.next_message_with(|kind, data| match kind {
+        MessageKind::Text => {
+            json!({"type": "text", "data": std::str::from_utf8(data).unwrap()})
+        }
+        MessageKind::Binary => json!({"type": "binary", "data": hex(data)}),
+    })
+    .unwrap()
+    .unwrap_or(Value::Null)
+}
+
 /// Make one of a vector's `actions` or `after` calls; return its flags.
-fn call(conn: &mut Conn, action: &Value) -> u32 {
+///
+/// What `next_message` returns is appended to `popped`.
+fn call(conn: &mut Conn, action: &Value, popped: &mut Vec<Value>) -> u32 {
     let args = &action["args"];
     match action["call"].as_str().unwrap() {
         "send_close" => {
             conn.send_close(args[0].as_i64().unwrap(), args[1].as_str().unwrap())
                 .unwrap();
+            0
+        }
+        "fail" => {
+            conn.fail(args[0].as_i64().unwrap(), args[1].as_str().unwrap())
+                .unwrap();
+            0
+        }
+        "send_text" => {
+            conn.send_text(args[0].as_str().unwrap(), None).unwrap();
+            0
+        }
+        "next_message" => {
+            popped.push(next_message(conn));
             0
         }
         "receive_data" => conn
@@ -265,7 +293,7 @@ Connection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n{extensions}\r\n",
     };
     conn.data_to_send();
     for action in vector["actions"].as_array().into_iter().flatten() {
-        call(&mut conn, action);
+        call(&mut conn, action, &mut Vec::new());
         conn.data_to_send();
     }
     (conn, request_sent)
@@ -292,6 +320,8 @@ struct Run {
     flags: u32,
     output: Vec<u8>,
     request_sent: Vec<u8>,
+    /// What the `next_message` calls among `after` returned.
+    popped: Vec<Value>,
 }
 
 /// Collect what `expect` names, in the vectors' format.
@@ -303,6 +333,8 @@ fn observe(run: &mut Run, expect: &Value) -> Value {
             "flags" => json!(run.flags),
             "output" => json!(hex(&run.output)),
             "request_sent" => json!(latin1(&run.request_sent)),
+            "popped" => Value::Array(run.popped.clone()),
+            "failure_deferred" => json!(conn.failure_deferred()),
             "deflate" => conn.deflate_params().map_or(Value::Null, |p| {
                 json!({
                     "server_no_context_takeover": p.server_no_context_takeover,
@@ -331,14 +363,15 @@ fn observe(run: &mut Run, expect: &Value) -> Value {
         };
         seen.insert(key.clone(), value);
     }
+    // Taken last: the call that finds the queue empty may make a deferred
+    // failure take effect.
     if expect.get("messages").is_some() {
         let mut messages = Vec::new();
-        while let Some(message) = conn.next_message_with(|kind, data| match kind {
-            MessageKind::Text => {
-                json!({"type": "text", "data": std::str::from_utf8(data).unwrap()})
+        loop {
+            let message = next_message(conn);
+            if message.is_null() {
+                break;
             }
-            MessageKind::Binary => json!({"type": "binary", "data": hex(data)}),
-        }) {
             messages.push(message);
         }
         seen.insert("messages".into(), Value::Array(messages));
@@ -436,8 +469,9 @@ fn run(vector: &Value, pieces: &[&[u8]]) -> Value {
         flags |= conn.receive_eof();
         output.extend(conn.data_to_send());
     }
+    let mut popped = Vec::new();
     for action in vector["after"].as_array().into_iter().flatten() {
-        flags |= call(&mut conn, action);
+        flags |= call(&mut conn, action, &mut popped);
         output.extend(conn.data_to_send());
     }
     let mut run = Run {
@@ -445,6 +479,7 @@ fn run(vector: &Value, pieces: &[&[u8]]) -> Value {
         flags,
         output,
         request_sent,
+        popped,
     };
     observe(&mut run, &vector["expect"])
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -75,12 +75,15 @@ class Run:
         output: Everything ``data_to_send()`` returned after the handshake.
         request_sent: What ``send_request()`` queued (client vectors with
             ``open: false``), else ``b''``.
+        popped: What the ``next_message()`` calls among ``after`` returned,
+            in the ``messages`` format (``None`` for an empty queue).
     """
 
     connection: Any
     flags: int = 0
     output: bytes = b''
     request_sent: bytes = b''
+    popped: list[dict[str, str] | None] = field(default_factory=list)
 
 
 def _call(connection: Any, action: Vector) -> Any:
@@ -129,11 +132,21 @@ def run_vector(engine: ModuleType, vector: Vector, pieces: Sequence[Buffer]) -> 
         flags |= connection.receive_eof()
         output += connection.data_to_send()
     for action in vector.get('after', ()):
-        flags |= _call(connection, action)
+        result = _call(connection, action)
+        if action['call'] == 'next_message':
+            run.popped.append(None if result is None else _message(result))
+        elif result is not None:
+            flags |= result
         output += connection.data_to_send()
     run.flags = flags
     run.output = bytes(output)
     return run
+
+
+def _message(message: str | bytes) -> dict[str, str]:
+    if isinstance(message, str):
+        return {'type': 'text', 'data': message}
+    return {'type': 'binary', 'data': message.hex()}
 
 
 def _pair(value: tuple[int, str] | None) -> list[Any] | None:
@@ -198,7 +211,7 @@ def _deflate(params: Any) -> dict[str, Any] | None:
 
 
 _PLAIN = ('close_code', 'close_reason', 'queued_messages', 'queued_bytes',
-          'reading_paused')  # fmt: skip
+          'reading_paused', 'failure_deferred')  # fmt: skip
 
 
 def _observe_key(run: Run, key: str, wanted: Any) -> Any:
@@ -208,6 +221,7 @@ def _observe_key(run: Run, key: str, wanted: Any) -> Any:
         'output': lambda: run.output.hex(' '),
         'deflate': lambda: _deflate(connection.deflate),
         'request_sent': lambda: _text(run.request_sent),
+        'popped': lambda: run.popped,
         'state': lambda: connection.state.name,
         'close_expected': connection.close_expected,
         'last_pong': lambda: (
@@ -226,7 +240,12 @@ def _observe_key(run: Run, key: str, wanted: Any) -> Any:
 
 
 def observe(run: Run, expect: Vector) -> Vector:
-    """Collect the values a vector's ``expect`` names, in its format."""
+    """Collect the values a vector's ``expect`` names, in its format.
+
+    ``messages`` is collected last, by taking every queued message; the
+    ``next_message()`` that finds the queue empty may make a deferred
+    failure take effect, after the other keys were read.
+    """
     seen: Vector = {
         key: _observe_key(run, key, wanted)
         for key, wanted in expect.items()
@@ -235,10 +254,7 @@ def observe(run: Run, expect: Vector) -> Vector:
     if 'messages' in expect:
         messages = []
         while (message := run.connection.next_message()) is not None:
-            if isinstance(message, str):
-                messages.append({'type': 'text', 'data': message})
-            else:
-                messages.append({'type': 'binary', 'data': message.hex()})
+            messages.append(_message(message))
         seen['messages'] = messages
     return seen
 

@@ -22,6 +22,7 @@ VECTORS = Path(__file__).resolve().parent.parent / 'vectors'
 # Flags (engine-contract.md, "Flags").
 HANDSHAKE, MESSAGES, OUTPUT, PAUSE = 1, 2, 4, 8
 PONG, CLOSE_RECEIVED, FAILED, CLOSED = 16, 32, 64, 128
+DEFERRED = 256
 FAULT = FAILED | OUTPUT | CLOSED
 
 KEY = bytes.fromhex('37fa213d')  # RFC 6455 §5.7; DETERMINISTIC's every mask
@@ -188,6 +189,53 @@ def fault(
         'close_code': code,
         'close_reason': message,
     }
+
+
+def feed(data: bytes) -> dict[str, Any]:
+    """An ``actions`` call that feeds `data`."""
+    return {'call': 'receive_data', 'args': [hexs(data)]}
+
+
+def pops(messages: list[dict[str, str]]) -> list[dict[str, Any]]:
+    """The ``after`` calls that take every queued message and one more.
+
+    The last ``next_message()`` finds the queue empty: a deferred failure
+    takes effect there.
+    """
+    return [{'call': 'next_message'}] * (len(messages) + 1)
+
+
+def deferred(
+    role: str,
+    code: int,
+    message: str,
+    messages: list[dict[str, str]],
+    *,
+    flags: int = 0,
+    output_before: bytes = b'',
+    taken: bool = False,
+) -> dict[str, Any]:
+    """The expectation for a peer fault found while messages were queued.
+
+    Right after the input (`taken` False) the failure waits: the state is
+    still OPEN, nothing is recorded and ``messages`` can be taken. With
+    `taken`, the vector's ``after`` calls (``pops(messages)``) took them and
+    asked once more: the failure took effect as an immediate one would.
+    """
+    if not taken:
+        return ok(
+            DEFERRED | flags,
+            messages,
+            output_before,
+            failure_deferred=True,
+            queued_messages=len(messages),
+        )
+    expect = fault(role, code, message, output_before=output_before)
+    expect['flags'] = DEFERRED | flags
+    expect['popped'] = [*messages, None]
+    expect['messages'] = []
+    expect['failure_deferred'] = False
+    return expect
 
 
 def both(build: Any) -> list[Case]:
@@ -540,16 +588,18 @@ def frames() -> list[Case]:
         cases.append(
             case(
                 f'continuation-after-complete-message-{role}',
-                'RFC 6455 §5.4',
+                'RFC 6455 §5.4; engine contract, deferred faults',
                 role,
                 in_frame(role, TEXT, b'a') + in_frame(role, CONT, b'b'),
-                fault(
+                deferred(
                     role,
                     1002,
                     'received continuation frame without a message in progress',
+                    [text('a')],
                     flags=MESSAGES,
-                    messages=[text('a')],
+                    taken=True,
                 ),
+                after=pops([text('a')]),
             )
         )
         for opcode in (TEXT, BINARY):
@@ -685,6 +735,316 @@ def frames() -> list[Case]:
             'server',
             client_frame(TEXT, b'a', fin=False) + client_frame(PING, fin=False),
             fault('server', 1002, 'received fragmented control frame'),
+        )
+    )
+    return cases
+
+
+# --- frames.json: deferred faults --------------------------------------------
+
+RSV_SET = 'received frame with reserved bits set'
+HELLO = 'Hello, world!'
+
+
+def deferred_faults() -> list[Case]:
+    """A fault behind queued messages waits for them (engine contract).
+
+    Autobahn 3.2-3.4, 4.1.3-4.1.5, 4.2.3-4.2.5 and 5.15 send a valid
+    message and then a faulty frame, and expect the echo of the message
+    before the Close. The vector runner never takes messages between input
+    calls, so the message is still queued when the fault is found in every
+    feeding mode.
+    """
+    cases: list[Case] = []
+    for role in ('server', 'client'):
+        hello = [text(HELLO)]
+        autobahn = (
+            in_frame(role, TEXT, HELLO.encode())
+            + in_frame(role, TEXT, HELLO.encode(), rsv=2)
+            + in_frame(role, PING, HELLO.encode())
+        )
+        cases.append(
+            case(
+                f'autobahn-3.2-deferred-{role}',
+                'Autobahn 3.2; engine contract, deferred faults',
+                role,
+                autobahn,
+                deferred(role, 1002, RSV_SET, hello, flags=MESSAGES),
+            )
+        )
+        cases.append(
+            case(
+                f'autobahn-3.2-deferred-taken-{role}',
+                'Autobahn 3.2; engine contract, deferred faults',
+                role,
+                autobahn,
+                deferred(role, 1002, RSV_SET, hello, flags=MESSAGES, taken=True),
+                after=pops(hello),
+            )
+        )
+        echo = deferred(role, 1002, RSV_SET, hello, flags=MESSAGES, taken=True)
+        echo['output'] = hexs(
+            out_frame(role, TEXT, HELLO.encode())
+            + out_frame(role, CLOSE, close_payload(1002, RSV_SET))
+        )
+        cases.append(
+            case(
+                f'autobahn-3.2-echo-then-close-{role}',
+                'Autobahn 3.2; engine contract, deferred faults',
+                role,
+                autobahn,
+                echo,
+                after=[
+                    {'call': 'next_message'},
+                    {'call': 'send_text', 'args': [HELLO]},
+                    {'call': 'next_message'},
+                ],
+            )
+        )
+        cases.append(
+            case(
+                f'autobahn-4.1.3-deferred-{role}',
+                'Autobahn 4.1.3; engine contract, deferred faults',
+                role,
+                in_frame(role, TEXT, HELLO.encode())
+                + in_frame(role, 5)
+                + in_frame(role, PING, HELLO.encode()),
+                deferred(
+                    role,
+                    1002,
+                    'received frame with reserved opcode 5',
+                    hello,
+                    flags=MESSAGES,
+                    taken=True,
+                ),
+                after=pops(hello),
+            )
+        )
+        # Autobahn 5.15: a fragmented message, then a continuation with
+        # nothing to continue.
+        fragmented = [text('fragment1fragment2')]
+        cases.append(
+            case(
+                f'autobahn-5.15-deferred-{role}',
+                'Autobahn 5.15; engine contract, deferred faults',
+                role,
+                in_frame(role, TEXT, b'fragment1', fin=False)
+                + in_frame(role, CONT, b'fragment2')
+                + in_frame(role, CONT, b'fragment3', fin=False)
+                + in_frame(role, TEXT, b'fragment4'),
+                deferred(
+                    role, 1002, NO_MESSAGE, fragmented, flags=MESSAGES, taken=True
+                ),
+                after=pops(fragmented),
+            )
+        )
+        cases.append(
+            case(
+                f'deferred-message-from-earlier-read-{role}',
+                'engine contract, deferred faults',
+                role,
+                in_frame(role, 3),
+                deferred(
+                    role, 1002, 'received frame with reserved opcode 3', [text('a')]
+                ),
+                actions=[
+                    {'call': 'receive_data', 'args': [hexs(in_frame(role, TEXT, b'a'))]}
+                ],
+            )
+        )
+        cases.append(
+            case(
+                f'deferred-pong-before-fault-only-{role}',
+                'RFC 6455 §5.5.2, §7.1.7; engine contract, deferred faults',
+                role,
+                in_frame(role, TEXT, b'a')
+                + in_frame(role, PING, b'p')
+                + in_frame(role, 3)
+                + in_frame(role, PING, b'q'),
+                deferred(
+                    role,
+                    1002,
+                    'received frame with reserved opcode 3',
+                    [text('a')],
+                    flags=MESSAGES | OUTPUT,
+                    output_before=out_frame(role, PONG_OP, b'p'),
+                ),
+            )
+        )
+        invalid_close = 'received close frame with invalid code 999'
+        cases.append(
+            case(
+                f'deferred-invalid-close-frame-{role}',
+                'RFC 6455 §7.4.1; engine contract, deferred faults',
+                role,
+                in_frame(role, BINARY, b'a')
+                + in_frame(role, CLOSE, close_payload(999)),
+                deferred(
+                    role,
+                    1002,
+                    invalid_close,
+                    [binary(b'a')],
+                    flags=MESSAGES,
+                    taken=True,
+                ),
+                after=pops([binary(b'a')]),
+            )
+        )
+        cases.append(
+            case(
+                f'deferred-invalid-utf8-{role}',
+                'RFC 6455 §8.1; engine contract, deferred faults',
+                role,
+                in_frame(role, TEXT, b'a') + in_frame(role, TEXT, b'\xff'),
+                deferred(
+                    role,
+                    1007,
+                    'invalid UTF-8 in text message',
+                    [text('a')],
+                    flags=MESSAGES,
+                    taken=True,
+                ),
+                after=pops([text('a')]),
+            )
+        )
+        cases.append(
+            case(
+                f'valid-close-after-message-not-deferred-{role}',
+                'RFC 6455 §5.5.1; engine contract, deferred faults',
+                role,
+                in_frame(role, TEXT, b'a') + in_frame(role, CLOSE, close_payload(1000)),
+                ok(
+                    MESSAGES | CLOSE_RECEIVED | OUTPUT | CLOSED,
+                    [text('a')],
+                    out_frame(role, CLOSE, close_payload(1000)),
+                    state='CLOSED',
+                    close_received=[1000, ''],
+                    close_sent=[1000, ''],
+                    close_expected=True,
+                    failure_deferred=False,
+                ),
+            )
+        )
+        cases.append(
+            case(
+                f'fault-after-messages-taken-{role}',
+                'engine contract, deferred faults',
+                role,
+                in_frame(role, 3),
+                fault(role, 1002, 'received frame with reserved opcode 3'),
+                actions=[
+                    feed(in_frame(role, TEXT, b'a')),
+                    {'call': 'next_message'},
+                ],
+            )
+        )
+        closing = fault(role, 1002, 'received frame with reserved opcode 3')
+        closing.update(
+            flags=FAILED | CLOSED,
+            messages=[text('a')],
+            output='',
+            close_sent=[1000, ''],
+            failure_deferred=False,
+        )
+        cases.append(
+            case(
+                f'closing-fault-not-deferred-{role}',
+                'RFC 6455 §5.5.1; engine contract, deferred faults',
+                role,
+                in_frame(role, 3),
+                closing,
+                actions=[
+                    feed(in_frame(role, TEXT, b'a')),
+                    {'call': 'send_close', 'args': [1000, '']},
+                ],
+            )
+        )
+        cases.append(
+            case(
+                f'deferred-then-eof-{role}',
+                'engine contract, deferred faults',
+                role,
+                autobahn,
+                {
+                    'flags': MESSAGES | DEFERRED | FAILED | CLOSED,
+                    'messages': hello,
+                    'output': '',
+                    'state': 'CLOSED',
+                    'error': [1002, RSV_SET],
+                    'close_received': None,
+                    'close_sent': None,
+                    'close_expected': True,
+                    'close_code': 1002,
+                    'close_reason': RSV_SET,
+                    'failure_deferred': False,
+                },
+                eof=True,
+            )
+        )
+        for call, args, sent in (
+            ('send_close', [1000, 'bye'], [1000, 'bye']),
+            ('fail', [1011, 'app error'], [1011, 'app error']),
+        ):
+            cases.append(
+                case(
+                    f'deferred-then-{call.replace("_", "-")}-{role}',
+                    'RFC 6455 §7.1.7; engine contract, deferred faults',
+                    role,
+                    autobahn,
+                    {
+                        'flags': MESSAGES | DEFERRED,
+                        'messages': hello,
+                        'output': hexs(
+                            out_frame(role, CLOSE, close_payload(sent[0], sent[1]))
+                        ),
+                        'state': 'CLOSED',
+                        'error': None,
+                        'close_received': None,
+                        'close_sent': sent,
+                        'close_expected': True,
+                        'close_code': sent[0],
+                        'close_reason': sent[1],
+                        'failure_deferred': False,
+                    },
+                    after=[{'call': call, 'args': args}],
+                )
+            )
+    # Bytes kept before accept() and frames behind a client's 101.
+    kept = client_frame(TEXT, b'a') + client_frame(3)
+    cases.append(
+        case(
+            'deferred-in-accept',
+            'engine contract, deferred faults',
+            'server',
+            STANDARD_REQUEST + kept,
+            {
+                **deferred(
+                    'server',
+                    1002,
+                    'received frame with reserved opcode 3',
+                    [text('a')],
+                    flags=HANDSHAKE | MESSAGES,
+                ),
+                'output': hexs(accept_101()),
+            },
+            open=False,
+            after=[{'call': 'accept'}],
+        )
+    )
+    cases.append(
+        case(
+            'deferred-behind-101',
+            'engine contract, deferred faults',
+            'client',
+            response() + server_frame(TEXT, b'a') + server_frame(3),
+            deferred(
+                'client',
+                1002,
+                'received frame with reserved opcode 3',
+                [text('a')],
+                flags=HANDSHAKE | MESSAGES,
+            ),
+            open=False,
         )
     )
     return cases
@@ -1333,10 +1693,16 @@ def limits() -> list[Case]:
                 role,
                 in_frame(role, TEXT, 'éé'.encode())
                 + in_frame(role, TEXT, 'ééé'.encode()),
-                too_big(
-                    'message exceeds 5 bytes', flags=MESSAGES, messages=[text('éé')]
+                deferred(
+                    role,
+                    1009,
+                    'message exceeds 5 bytes',
+                    [text('éé')],
+                    flags=MESSAGES,
+                    taken=True,
                 ),
                 options={'max_size': 5},
+                after=pops([text('éé')]),
             )
         )
         cases.append(
@@ -3333,8 +3699,10 @@ def deflate_received(cases: list[Case], role: str) -> None:
         'rfc7692-7.2.3.2-no-context-takeover',
         'RFC 7692 §7.1.1, §7.2.3.2',
         z(TEXT, HELLO_DEFLATED) + z(TEXT, HELLO_AGAIN),
-        failed(1007, INVALID_DATA, flags=MESSAGES, messages=[text('Hello')]),
-    )
+        deferred(role, 1007, INVALID_DATA, [text('Hello')], flags=MESSAGES,
+                 taken=True),
+        after=pops([text('Hello')]),
+    )  # fmt: skip
     fresh(
         'deflate-no-context-takeover-independent-messages',
         'RFC 7692 §7.1.1',
@@ -3385,8 +3753,10 @@ def deflate_received(cases: list[Case], role: str) -> None:
         'deflate-final-block-starts-fresh-stream',
         'engine contract, after a final block',
         z(TEXT, HELLO_FINAL + b'\x00') + z(TEXT, HELLO_AGAIN),
-        failed(1007, INVALID_DATA, flags=MESSAGES, messages=[text('Hello')]),
-    )
+        deferred(role, 1007, INVALID_DATA, [text('Hello')], flags=MESSAGES,
+                 taken=True),
+        after=pops([text('Hello')]),
+    )  # fmt: skip
     add(
         'deflate-final-block-then-peer-tail',
         'engine contract, after a final block',
@@ -3749,7 +4119,7 @@ def _element(value: str) -> list[Any]:
 
 def main() -> None:
     files = {
-        'frames.json': frames(),
+        'frames.json': frames() + deferred_faults(),
         'close.json': closing(),
         'utf8.json': utf8(),
         'limits.json': limits(),

@@ -17,9 +17,13 @@ from gyrfalcon.errors import InvalidState
 from gyrfalcon.protocol.common import (
     CLOSE_RECEIVED,
     CLOSED,
+    DEFERRED,
     FAILED,
+    MESSAGES,
     OUTPUT,
+    PAUSE,
     PONG,
+    Flags,
     State,
 )
 from gyrfalcon.testing.pair import STANDARD_REQUEST, open_engine
@@ -588,3 +592,261 @@ class TestMisuse:
         with pytest.raises(InvalidState) as info:
             server.send_text('too early')
         assert str(info.value) == 'send_text() is not allowed in state CONNECTING'
+
+
+class TestDeferredFaults:
+    """Engine contract, deferred faults: queued messages are answered first.
+
+    Autobahn 3.2-3.4, 4.1.3-4.1.5, 4.2.3-4.2.5 and 5.15: a valid message,
+    then a faulty frame in the same read. The app must be able to echo the
+    message before the connection fails.
+    """
+
+    FAULT = 'received frame with reserved opcode 3'
+
+    def deferred(self, engine: ModuleType, role: str, **options: Any) -> Any:
+        connection = open_engine(engine, role, options)
+        flags = connection.receive_data(
+            incoming(role, 1, b'a') + incoming(role, 3) + incoming(role, 9, b'p')
+        )
+        assert flags & ~PAUSE == MESSAGES | DEFERRED
+        return connection
+
+    def assert_failed(self, connection: Any, role: str) -> None:
+        assert connection.state is State.CLOSED
+        assert connection.close_expected() is True
+        assert connection.failure_deferred is False
+        assert connection.error == (1002, self.FAULT)
+        assert connection.close_sent == (1002, self.FAULT)
+        assert (connection.close_code, connection.close_reason) == (1002, self.FAULT)
+        assert connection.data_to_send() == out(role, 8, close(1002, self.FAULT))
+
+    def test_flag_value(self) -> None:
+        assert DEFERRED == Flags.DEFERRED == 256
+
+    def test_waits_while_open(self, engine: ModuleType, role: str) -> None:
+        connection = self.deferred(engine, role)
+        assert connection.failure_deferred is True
+        assert connection.state is State.OPEN
+        assert connection.close_expected() is False
+        assert connection.error is None
+        assert connection.close_sent is None
+        assert connection.close_code is None
+        assert connection.queued_messages == 1
+        # Nothing after the fault was read: the Ping is not answered.
+        assert connection.data_to_send() == b''
+
+    def test_later_input_ignored(self, engine: ModuleType, role: str) -> None:
+        connection = self.deferred(engine, role)
+        assert connection.receive_data(incoming(role, 9, b'q')) == 0
+        assert connection.receive_data(incoming(role, 8, close(1000))) == 0
+        assert connection.receive_data(incoming(role, 2, b'late')) == 0
+        assert connection.data_to_send() == b''
+        assert connection.close_received is None
+        assert connection.queued_messages == 1
+
+    def test_answer_then_fail(self, engine: ModuleType, role: str) -> None:
+        connection = self.deferred(engine, role)
+        assert connection.next_message() == 'a'
+        assert connection.failure_deferred is True
+        connection.send_text('echo: a')
+        connection.send_ping(b'still open')
+        assert connection.data_to_send() == (
+            out(role, 1, b'echo: a') + out(role, 9, b'still open')
+        )
+        assert connection.state is State.OPEN
+        # The call that finds the queue empty fails the connection.
+        assert connection.next_message() is None
+        self.assert_failed(connection, role)
+        assert connection.next_message() is None
+        assert connection.data_to_send() == b''
+        with pytest.raises(InvalidState):
+            connection.send_text('too late')
+
+    def test_message_from_earlier_read(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        assert connection.receive_data(incoming(role, 2, b'first')) == MESSAGES
+        assert connection.receive_data(incoming(role, 3)) == DEFERRED
+        assert connection.next_message() == b'first'
+        assert connection.next_message() is None
+        self.assert_failed(connection, role)
+
+    def test_empty_queue_fails_at_once(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        connection.receive_data(incoming(role, 1, b'a'))
+        assert connection.next_message() == 'a'
+        flags = connection.receive_data(incoming(role, 3))
+        assert flags == FAILED | OUTPUT | CLOSED
+        self.assert_failed(connection, role)
+
+    def test_partial_message_dropped(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        flags = connection.receive_data(
+            incoming(role, 1, b'a')
+            + incoming(role, 2, b'partial', fin=False)
+            + incoming(role, 1, b'new message in the middle')
+        )
+        assert flags == MESSAGES | DEFERRED
+        assert (connection.queued_messages, connection.queued_bytes) == (1, 1)
+        assert connection.next_message() == 'a'
+        assert connection.next_message() is None
+        message = 'received new data frame before the previous message finished'
+        assert connection.error == (1002, message)
+        assert connection.data_to_send() == out(role, 8, close(1002, message))
+
+    def test_fault_split_from_messages(self, engine: ModuleType, role: str) -> None:
+        # Results do not depend on how the input is split, as long as the
+        # messages were not taken in between.
+        stream = incoming(role, 1, b'a') + incoming(role, 1, b'b') + incoming(role, 3)
+        for cut in range(1, len(stream)):
+            connection = open_engine(engine, role)
+            flags = connection.receive_data(stream[:cut])
+            flags |= connection.receive_data(stream[cut:])
+            assert flags == MESSAGES | DEFERRED, cut
+            assert [connection.next_message() for _ in range(3)] == ['a', 'b', None]
+            self.assert_failed(connection, role)
+
+    def test_send_close_drops_the_fault(self, engine: ModuleType, role: str) -> None:
+        connection = self.deferred(engine, role)
+        connection.send_close(1001, 'going away')
+        assert connection.data_to_send() == out(role, 8, close(1001, 'going away'))
+        # RFC 6455 §7.1.7: the peer's input cannot be read any more, so there
+        # is no Close to wait for.
+        assert connection.state is State.CLOSED
+        assert connection.close_expected() is True
+        assert connection.failure_deferred is False
+        assert connection.error is None
+        assert connection.close_sent == (1001, 'going away')
+        assert (connection.close_code, connection.close_reason) == (1001, 'going away')
+        assert connection.next_message() == 'a'
+        assert connection.next_message() is None
+        assert connection.data_to_send() == b''
+        assert connection.error is None
+
+    def test_send_close_checks_first(self, engine: ModuleType, role: str) -> None:
+        connection = self.deferred(engine, role)
+        with pytest.raises(ValueError):
+            connection.send_close(1005)
+        assert connection.failure_deferred is True
+        assert connection.state is State.OPEN
+
+    def test_fail_drops_the_fault(self, engine: ModuleType, role: str) -> None:
+        connection = self.deferred(engine, role)
+        connection.fail(1011, 'app error')
+        assert connection.data_to_send() == out(role, 8, close(1011, 'app error'))
+        assert connection.state is State.CLOSED
+        assert connection.failure_deferred is False
+        assert connection.error is None
+        assert (connection.close_code, connection.close_reason) == (1011, 'app error')
+        assert connection.next_message() == 'a'
+        assert connection.next_message() is None
+        assert connection.data_to_send() == b''
+
+    def test_eof_records_the_fault(self, engine: ModuleType, role: str) -> None:
+        connection = self.deferred(engine, role)
+        assert connection.receive_eof() == FAILED | CLOSED
+        assert connection.data_to_send() == b''
+        assert connection.state is State.CLOSED
+        assert connection.failure_deferred is False
+        assert connection.error == (1002, self.FAULT)
+        assert connection.close_sent is None
+        assert (connection.close_code, connection.close_reason) == (1002, self.FAULT)
+        assert connection.next_message() == 'a'
+        assert connection.next_message() is None
+        assert connection.data_to_send() == b''
+        assert connection.receive_eof() == 0
+
+    def test_not_while_closing(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        connection.receive_data(incoming(role, 1, b'a'))
+        connection.send_close()
+        connection.data_to_send()
+        assert connection.receive_data(incoming(role, 3)) == FAILED | CLOSED
+        assert connection.failure_deferred is False
+        assert connection.error == (1002, self.FAULT)
+        assert connection.data_to_send() == b''
+        assert connection.next_message() == 'a'
+
+    def test_peer_close_is_not_a_fault(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        flags = connection.receive_data(
+            incoming(role, 1, b'a') + incoming(role, 8, close(1000))
+        )
+        assert flags == MESSAGES | CLOSE_RECEIVED | OUTPUT | CLOSED
+        assert connection.failure_deferred is False
+        assert connection.data_to_send() == out(role, 8, close(1000))
+        assert connection.next_message() == 'a'
+
+    def test_invalid_close_frame_is(self, engine: ModuleType, role: str) -> None:
+        connection = open_engine(engine, role)
+        flags = connection.receive_data(
+            incoming(role, 1, b'a') + incoming(role, 8, close(1005))
+        )
+        assert flags == MESSAGES | DEFERRED
+        assert connection.close_received is None
+        assert connection.next_message() == 'a'
+        assert connection.next_message() is None
+        message = 'received close frame with invalid code 1005'
+        assert connection.error == (1002, message)
+        assert connection.data_to_send() == out(role, 8, close(1002, message))
+
+    def test_pause_flag_kept(self, engine: ModuleType, role: str) -> None:
+        connection = self.deferred(engine, role, max_queue=1)
+        assert connection.reading_paused is True
+        assert connection.next_message() == 'a'
+        assert connection.reading_paused is False
+
+    def test_accept_parses_kept_bytes(self, engine: ModuleType) -> None:
+        server = engine.ServerConnection()
+        stream = incoming('server', 2, b'early') + incoming('server', 3)
+        server.receive_data(STANDARD_REQUEST + stream)
+        assert server.accept() == MESSAGES | DEFERRED
+        assert server.failure_deferred is True
+        assert server.next_message() == b'early'
+        assert server.next_message() is None
+        assert server.error == (1002, self.FAULT)
+
+    def test_compressed_message_dropped(self, engine: ModuleType, role: str) -> None:
+        extensions = {
+            'server': 'permessage-deflate',
+            'client': 'permessage-deflate; server_max_window_bits=12',
+        }
+        connection = open_engine(engine, role, {'compression': True}, extensions[role])
+        payload = zlib.compressobj(6, zlib.DEFLATED, -12, 8)
+        data = payload.compress(b'x' * 50) + payload.flush(zlib.Z_SYNC_FLUSH)
+        started = incoming(role, 2, data[:-4], fin=False)
+        flags = connection.receive_data(
+            incoming(role, 1, b'a')
+            + bytes([started[0] | 0x40])
+            + started[1:]
+            + incoming(role, 3)
+        )
+        assert flags == MESSAGES | DEFERRED
+        assert connection.next_message() == 'a'
+        assert connection.next_message() is None
+        assert connection.error == (1002, self.FAULT)
+        assert connection.state is State.CLOSED
+
+    def test_client_random_failure_keeps_it_deferred(self, engine: ModuleType) -> None:
+        calls = []
+
+        def random(size: int) -> bytes:
+            calls.append(size)
+            if len(calls) > 2:
+                raise OSError('no entropy')
+            return bytes(size)
+
+        client = open_engine(engine, 'client', {'random': random})
+        assert (
+            client.receive_data(incoming('client', 1, b'a') + incoming('client', 3))
+            == MESSAGES | DEFERRED
+        )
+        client.send_text('echo')
+        assert client.next_message() == 'a'
+        with pytest.raises(OSError, match='no entropy'):
+            client.next_message()
+        assert client.failure_deferred is True
+        assert client.state is State.OPEN
+        assert client.error is None
+        assert client.close_sent is None
+        assert client.data_to_send() == b'\x81\x84\x00\x00\x00\x00echo'

@@ -34,6 +34,7 @@ Op = tuple[Any, ...]
 SNAPSHOT = (
     'state',
     'error',
+    'failure_deferred',
     'close_sent',
     'close_received',
     'close_code',
@@ -168,7 +169,7 @@ def frame_ops(
     ops: list[Op] = []
     compressing = source is not None
     source = frames(role) if source is None else source
-    kinds = ['feed'] * 8 + ['next', 'send', 'close', 'fail', 'eof', 'ping']
+    kinds = ['feed'] * 8 + ['next'] * 3 + ['send', 'close', 'fail', 'eof', 'ping']
     if compressing:
         kinds += ['send'] * 3 + ['prepared'] * (2 if role == 'server' else 0)
     for _ in range(draw(st.integers(1, 8))):
@@ -176,7 +177,12 @@ def frame_ops(
         if kind == 'feed':
             stream = b''.join(draw(st.lists(source, min_size=1, max_size=5)))
             stream = draw(mutated(stream))
-            ops.extend(('receive_data', piece) for piece in draw(pieces(stream)))
+            for piece in draw(pieces(stream)):
+                ops.append(('receive_data', piece))
+                # Messages taken between reads: a fault behind them is then
+                # deferred or not depending on what is still queued.
+                if draw(st.integers(0, 3)) == 0:
+                    ops.append(('next_message',))
         elif kind == 'next':
             ops.append(('next_message',))
         elif kind == 'send':
@@ -611,6 +617,97 @@ def test_frames(
 ) -> None:
     ops = data.draw(frame_ops(role))
     run_both(engines, opened(role, options), ops)
+
+
+FAULTY = [
+    b'\x83\x80\x00\x00\x00\x00',  # reserved opcode 3
+    b'\xa1\x81\x00\x00\x00\x00x',  # RSV2
+    b'\x80\x81\x00\x00\x00\x00x',  # continuation without a message
+    b'\x81\x81\x00\x00\x00\x00\xff',  # invalid UTF-8
+    b'\x88\x82\x00\x00\x00\x00\x03\xed',  # Close with code 1005
+    b'\x88\x81\x00\x00\x00\x00\x03',  # Close with 1 byte
+    b'\x09\x80\x00\x00\x00\x00',  # fragmented Ping
+    b'\x81\x05Hello',  # unmasked
+]
+
+
+@st.composite
+def deferred_ops(draw: st.DrawFn) -> list[Op]:
+    """Messages, a faulty frame, more input; messages taken at random points."""
+    valid = [b'\x81\x83\x00\x00\x00\x00abc', b'\x82\x80\x00\x00\x00\x00',
+             b'\x01\x81\x00\x00\x00\x00a\x80\x81\x00\x00\x00\x00b',
+             b'\x89\x81\x00\x00\x00\x00p']  # fmt: skip
+    before = draw(st.lists(st.sampled_from(valid), max_size=4))
+    after = draw(st.lists(st.sampled_from(valid + FAULTY), max_size=3))
+    stream = b''.join([*before, draw(st.sampled_from(FAULTY)), *after])
+    ops: list[Op] = []
+    for piece in draw(pieces(stream)):
+        ops.append(('receive_data', piece))
+        ops.extend(('next_message',) for _ in range(draw(st.integers(0, 2))))
+    tail = draw(
+        st.lists(
+            st.sampled_from(
+                [('next_message',)] * 6
+                + [
+                    ('send_text', 'echo'),
+                    ('send_close', 1000, 'bye'),
+                    ('send_close', 1005, ''),
+                    ('fail', 1011, 'app'),
+                    ('receive_eof',),
+                    ('receive_data', valid[0]),
+                    ('send_ping', b''),
+                ]
+            ),
+            max_size=8,
+        )
+    )
+    return ops + tail
+
+
+@given(options=OPTIONS, ops=deferred_ops())
+def test_deferred_faults(
+    engines: tuple[ModuleType, ModuleType], options: dict[str, Any], ops: list[Op]
+) -> None:
+    """A fault behind queued messages: both engines defer it alike."""
+    run_both(engines, opened('server', options), ops)
+
+
+CLIENT_TEXT = st.one_of(
+    st.text(max_size=6),
+    st.sampled_from(['/', '/chat?x=1', 'chat', 'a b', 'h\r\nX: 1', '\x00', '\ud800']),
+)
+
+
+@given(
+    host=CLIENT_TEXT,
+    target=CLIENT_TEXT,
+    subprotocols=st.lists(CLIENT_TEXT, max_size=2),
+    origin=st.one_of(st.none(), CLIENT_TEXT),
+)
+def test_client_arguments(
+    engines: tuple[ModuleType, ModuleType],
+    host: str,
+    target: str,
+    subprotocols: list[str],
+    origin: str | None,
+) -> None:
+    """The client's checks of what it writes into its request."""
+
+    def build(engine: ModuleType) -> Any:
+        return engine.ClientConnection(
+            host,
+            target,
+            subprotocols=subprotocols,
+            origin=origin,
+            random=deterministic_random(),
+        )
+
+    native, python = engines
+    left, right = outcome(build, native), outcome(build, python)
+    if left[0] == right[0] == 'ok':
+        run_both(engines, build, [('send_request',)])
+    else:
+        assert left == right
 
 
 @given(options=OPTIONS, ops=st.lists(frames('server'), min_size=1, max_size=30))

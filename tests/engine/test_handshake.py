@@ -705,6 +705,96 @@ class TestBeforeAcceptLimit:
         assert server.data_to_send().startswith(b'HTTP/1.1 400 Bad Request\r\n')
 
 
+class TestClientArguments:
+    """RFC 9112 §2.2, §3.2: nothing the client sends can break its request.
+
+    The engine writes `host`, `target`, `origin` and the subprotocols into
+    the request as they are, so a CR or LF would end a line early and inject
+    a header. The constructor refuses them.
+    """
+
+    LINE_BREAKS = ['a\r\nX-Injected: 1', 'a\n', 'a\r', 'a\x00', '\r\n']
+
+    @pytest.mark.parametrize('host', LINE_BREAKS)
+    def test_host(self, engine: ModuleType, host: str) -> None:
+        with pytest.raises(ValueError) as info:
+            engine.ClientConnection(host)
+        assert str(info.value) == 'invalid host'
+
+    @pytest.mark.parametrize('origin', LINE_BREAKS)
+    def test_origin(self, engine: ModuleType, origin: str) -> None:
+        with pytest.raises(ValueError) as info:
+            engine.ClientConnection('h', origin=origin)
+        assert str(info.value) == 'invalid origin'
+
+    @pytest.mark.parametrize(
+        'target',
+        ['', 'chat', '*', 'http://h/chat', '/a b', '/a\tb', '/\u00e4', '/\x7f',
+         '/\r\nX-Injected: 1', '/\n', '/\x00'],
+    )  # fmt: skip
+    def test_target(self, engine: ModuleType, target: str) -> None:
+        with pytest.raises(ValueError) as info:
+            engine.ClientConnection('h', target)
+        assert str(info.value) == 'invalid request target'
+
+    @pytest.mark.parametrize(
+        'subprotocol',
+        ['', 'a b', 'a,b', 'a;b', '(chat)', '"chat"', 'ch\u00e4t', 'a\r\nX: 1',
+         'a\x00', 'a/b'],
+    )  # fmt: skip
+    def test_subprotocol(self, engine: ModuleType, subprotocol: str) -> None:
+        for subprotocols in ([subprotocol], ['chat', subprotocol]):
+            with pytest.raises(ValueError) as info:
+                engine.ClientConnection('h', subprotocols=subprotocols)
+            assert str(info.value) == 'invalid subprotocol'
+
+    def test_valid_edges(self, engine: ModuleType) -> None:
+        tchars = "!#$%&'*+-.^_`|~09AZaz"
+        target = '/' + ''.join(chr(c) for c in range(0x21, 0x7F))
+        client = engine.ClientConnection(
+            'h \t\u00ff',
+            target,
+            subprotocols=[tchars, 'x'],
+            origin='null',
+            random=deterministic_random(),
+        )
+        client.send_request()
+        request = client.data_to_send()
+        assert request.startswith(f'GET {target} HTTP/1.1\r\n'.encode())
+        assert b'\r\nHost: h \t\xc3\xbf\r\n' in request
+        assert f'\r\nSec-WebSocket-Protocol: {tchars}, x\r\n'.encode() in request
+        assert b'\r\nOrigin: null\r\n' in request
+        assert request.count(b'\r\n') == 9
+
+    def test_order(self, engine: ModuleType) -> None:
+        # Types, then the limits and compression keywords, then host,
+        # target, subprotocols, headers and origin, in that order.
+        bad = {
+            'subprotocols': ['a b'],
+            'headers': [(b'X', b'\n')],
+            'origin': '\n',
+        }
+        with pytest.raises(TypeError):
+            engine.ClientConnection('\n', 'x', random=1, **bad)
+        with pytest.raises(ValueError, match='max_size must be positive'):
+            engine.ClientConnection('\n', 'x', max_size=0, **bad)
+        with pytest.raises(ValueError, match='deflate_level must be between'):
+            engine.ClientConnection('\n', 'x', deflate_level=10, **bad)
+        expected = [
+            ('invalid host', {}),
+            ('invalid request target', {'host': 'h'}),
+            ('invalid subprotocol', {'host': 'h', 'target': '/'}),
+            ('invalid header value', {'host': 'h', 'target': '/', 'subprotocols': []}),
+            ('invalid origin', {'host': 'h', 'target': '/', 'subprotocols': [],
+                                'headers': []}),
+        ]  # fmt: skip
+        for message, fixed in expected:
+            arguments = {'host': '\n', 'target': 'x', **bad, **fixed}
+            with pytest.raises(ValueError) as info:
+                engine.ClientConnection(**arguments)
+            assert str(info.value) == message
+
+
 class TestClientRequest:
     """RFC 6455 §4.1: the client's opening request."""
 
@@ -740,18 +830,40 @@ class TestClientRequest:
         )
 
     def test_str_arguments_utf8(self, engine: ModuleType) -> None:
+        # Host and Origin are sent encoded as UTF-8; the target and the
+        # subprotocols must be ASCII (the caller percent-encodes the target).
         client = engine.ClientConnection(
             'h\u00f6:1',
-            '/\u00e4',
-            subprotocols=['\u00fc'],
+            '/%C3%A4?q=\u0021',
+            subprotocols=['v2.chat'],
             origin='https://\u00f6',
             random=deterministic_random(),
         )
         client.send_request()
         request = client.data_to_send()
-        assert request.startswith(b'GET /\xc3\xa4 HTTP/1.1\r\nHost: h\xc3\xb6:1\r\n')
+        assert request.startswith(b'GET /%C3%A4?q=! HTTP/1.1\r\nHost: h\xc3\xb6:1\r\n')
         assert b'\r\nOrigin: https://\xc3\xb6\r\n' in request
-        assert b'\r\nSec-WebSocket-Protocol: \xc3\xbc\r\n' in request
+        assert b'\r\nSec-WebSocket-Protocol: v2.chat\r\n' in request
+
+    @pytest.mark.parametrize(
+        'name', ['host', 'target', 'subprotocol', 'origin', 'subprotocol-later']
+    )
+    def test_surrogates(self, engine: ModuleType, name: str) -> None:
+        # As PyO3 extracts a str: UnicodeEncodeError when the object is built.
+        arguments: dict[str, Any] = {
+            'host': 'h',
+            'target': '/',
+            'subprotocols': ['chat'],
+            'origin': 'o',
+        }
+        if name == 'subprotocol':
+            arguments['subprotocols'] = ['\ud800']
+        elif name == 'subprotocol-later':
+            arguments['subprotocols'] = ['chat', 'x\udfff']
+        else:
+            arguments[name] = '\ud800'
+        with pytest.raises(UnicodeEncodeError):
+            engine.ClientConnection(**arguments)
 
     def test_default_target_and_random(self, engine: ModuleType) -> None:
         client = engine.ClientConnection('h')

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Literal
 from .common import (
     CLOSE_RECEIVED,
     CLOSED,
+    DEFERRED,
     FAILED,
     HANDSHAKE,
     MESSAGES,
@@ -47,6 +48,7 @@ from .common import (
 __all__ = [
     'CLOSED',
     'CLOSE_RECEIVED',
+    'DEFERRED',
     'ENGINE',
     'FAILED',
     'HANDSHAKE',

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 __all__ = [
     'CLOSED',
     'CLOSE_RECEIVED',
+    'DEFERRED',
     'FAILED',
     'HANDSHAKE',
     'MESSAGES',
@@ -41,7 +42,7 @@ class State(enum.IntEnum):
 
 
 class Flags(enum.IntFlag):
-    """What a call to ``receive_data()`` (or ``receive_eof()``) produced.
+    """What a call to ``receive_data()`` (or another input call) produced.
 
     The engines return a plain ``int``; these members name its bits. Adapters
     test them with the module-level constants (``flags & MESSAGES``).
@@ -68,6 +69,12 @@ class Flags(enum.IntFlag):
     CLOSED = 128
     """``close_expected()`` became True: flush ``data_to_send()``, then close
     the transport."""
+    DEFERRED = 256
+    """The peer violated the protocol while complete messages were still
+    queued: the failure waits until they are taken (``failure_deferred`` is
+    True). The connection stays ``OPEN`` for sending, input is ignored, and
+    the failure takes effect in the ``next_message()`` call that finds the
+    queue empty (it returns ``None`` and ``close_expected()`` becomes True)."""
 
 
 HANDSHAKE = int(Flags.HANDSHAKE)
@@ -78,6 +85,7 @@ PONG = int(Flags.PONG)
 CLOSE_RECEIVED = int(Flags.CLOSE_RECEIVED)
 FAILED = int(Flags.FAILED)
 CLOSED = int(Flags.CLOSED)
+DEFERRED = int(Flags.DEFERRED)
 
 
 ExtensionOffer = tuple[str, tuple[tuple[str, 'str | None'], ...]]

@@ -4,8 +4,9 @@
 //! fragment and queue limits are crossed often; its top bit also turns on
 //! permessage-deflate (offered in the prefixed request), so compressed
 //! messages are inflated under those limits. Whatever the input: no panic,
-//! nothing after CLOSED, a fault always leaves `error` set, and no message
-//! is longer than `max_size`.
+//! nothing after CLOSED or a deferred fault, a fault always leaves `error`
+//! set (once the queued messages are taken, for a deferred one), and no
+//! message is longer than `max_size`.
 #![no_main]
 
 use _native::connection::{flags, Limits, State};
@@ -50,7 +51,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let chunk = usize::from(control >> 2) + 1;
     for piece in rest.chunks(chunk) {
-        let closed_before = conn.state() == State::Closed;
+        let closed_before = conn.state() == State::Closed || conn.failure_deferred();
         let got = conn.receive_data(piece).unwrap();
         if closed_before {
             assert_eq!(got, 0);
@@ -59,18 +60,28 @@ fuzz_target!(|data: &[u8]| {
             assert!(conn.error().is_some());
             assert_eq!(conn.state(), State::Closed);
         }
+        if got & flags::DEFERRED != 0 {
+            assert!(conn.failure_deferred() && conn.error().is_none());
+            assert_eq!(conn.state(), State::Open);
+            assert!(conn.queued_messages() > 0);
+        }
         if got & flags::HANDSHAKE != 0 && conn.state() == State::Connecting {
             let _ = conn.accept::<&[u8], &[u8]>(None, &[]).unwrap();
         }
-        while let Some((kind, len)) = conn.next_message_with(|kind, data| {
-            if kind == MessageKind::Text {
-                assert!(std::str::from_utf8(data).is_ok());
-            }
-            (kind, data.len())
-        }) {
+        while let Some((kind, len)) = conn
+            .next_message_with(|kind, data| {
+                if kind == MessageKind::Text {
+                    assert!(std::str::from_utf8(data).is_ok());
+                }
+                (kind, data.len())
+            })
+            .unwrap()
+        {
             let _ = kind;
             assert!(limits.max_size.is_none_or(|max| len as u64 <= max));
         }
+        // The last call found the queue empty: no failure waits any more.
+        assert!(!conn.failure_deferred());
         let pending = conn.pending_output();
         assert_eq!(conn.data_to_send().len(), pending);
         if conn.state() == State::Open && control & 0x80 != 0 {

@@ -297,7 +297,7 @@ impl Inner {
                 // CPython decodes (and checks) the UTF-8 validated on the way in.
                 MessageKind::Text => PyString::from_bytes(py, data).map(|s| s.into_any().unbind()),
                 MessageKind::Binary => Ok(PyBytes::new(py, data).into_any().unbind()),
-            })
+            })?
             .transpose()
     }
 }
@@ -428,6 +428,12 @@ macro_rules! connection_class {
             #[getter]
             fn error(&self) -> Option<(u16, String)> {
                 self.inner.conn.error().map(fault_tuple)
+            }
+
+            /// Whether a peer fault waits for the queued messages to be taken.
+            #[getter]
+            fn failure_deferred(&self) -> bool {
+                self.inner.conn.failure_deferred()
             }
 
             /// The payload of the most recent Pong.
@@ -738,6 +744,10 @@ connection_class!(ClientConnection, "A WebSocket connection, client role.", {
         if random.as_ref().is_some_and(|f| !f.bind(py).is_callable()) {
             return Err(PyTypeError::new_err("random must be callable"));
         }
+        let headers = headers
+            .map(extract_headers)
+            .transpose()?
+            .unwrap_or_default();
         let limits = limits(
             max_size,
             max_frame_size,
@@ -759,11 +769,6 @@ connection_class!(ClientConnection, "A WebSocket connection, client role.", {
             deflate_no_context_takeover,
         )
         .map_err(|e| local_error(py, &e))?;
-        let headers = headers
-            .map(extract_headers)
-            .transpose()?
-            .unwrap_or_default();
-        crate::handshake::check_headers(&headers, true, false).map_err(|e| local_error(py, &e))?;
         let conn = Connection::client(
             PyHost { random },
             limits,
@@ -772,7 +777,8 @@ connection_class!(ClientConnection, "A WebSocket connection, client role.", {
             subprotocols.unwrap_or_default(),
             headers,
             origin,
-        );
+        )
+        .map_err(|e| local_error(py, &e))?;
         Ok(Self {
             inner: Inner::new(conn, compression),
         })

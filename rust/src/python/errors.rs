@@ -40,7 +40,11 @@ pub fn local_error(py: Python<'_>, err: &LocalError) -> PyErr {
         | LocalError::NotPositive(_)
         | LocalError::OutOfRange { .. }
         | LocalError::NegativeThreshold
-        | LocalError::NotNegotiated => PyValueError::new_err(err.to_string()),
+        | LocalError::NotNegotiated
+        | LocalError::InvalidHost
+        | LocalError::InvalidTarget
+        | LocalError::InvalidSubprotocol
+        | LocalError::InvalidOrigin => PyValueError::new_err(err.to_string()),
     }
 }
 

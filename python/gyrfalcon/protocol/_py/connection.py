@@ -10,7 +10,9 @@ The calling protocol: after every input call (``receive_data()``,
 ``data_to_send()`` to the peer and act on the returned flags; after every
 output call, send ``data_to_send()``. Faults of the peer never raise: they
 set ``error``, queue the right Close frame or HTTP response, and return
-``FAILED``. Misuse by the caller raises at once.
+``FAILED``; a frame fault behind queued messages is deferred instead
+(``DEFERRED``) until ``next_message()`` finds the queue empty. Misuse by the
+caller raises at once.
 
 With ``compression=True`` the connection negotiates permessage-deflate
 (RFC 7692) and hands payloads to ``deflate.py`` for (de)compression; what is
@@ -33,6 +35,7 @@ from ...errors import (
 from ..common import (
     CLOSE_RECEIVED,
     CLOSED,
+    DEFERRED,
     FAILED,
     HANDSHAKE,
     MESSAGES,
@@ -73,6 +76,7 @@ from .frame import (
 from .handshake import (
     HeadParser,
     accept_response,
+    check_client_request,
     check_headers,
     client_request,
     failure_response,
@@ -135,6 +139,14 @@ def _check_str(name: str, value: object) -> str:
     return value
 
 
+def _check_text(name: str, value: object) -> str:
+    # PyO3 encodes a str argument to UTF-8 while extracting it, so a lone
+    # surrogate raises UnicodeEncodeError before anything else is checked.
+    text = _check_str(name, value)
+    text.encode('utf-8')
+    return text
+
+
 def _check_int(name: str, value: object) -> int:
     if not isinstance(value, int):
         raise TypeError(f'{name} must be an int, not {type(value).__name__}')
@@ -154,6 +166,7 @@ class _Connection:
         '_deflate',
         '_deflate_options',
         '_deflater',
+        '_deferred',
         '_error',
         '_flags',
         '_frame_fault',
@@ -259,6 +272,8 @@ class _Connection:
         self._close_received: tuple[int, str] | None = None
         self._error: tuple[int, str] | None = None
         self._frame_fault = False
+        # A peer fault found while messages were queued: (code, message).
+        self._deferred: tuple[int, str] | None = None
         self._last_pong: bytes | None = None
         # The frame being read: header bytes so far, then its payload.
         self._header = bytearray()
@@ -334,6 +349,16 @@ class _Connection:
     def error(self) -> tuple[int, str] | None:
         """The peer's fault: ``(close code or HTTP status, message)``, or ``None``."""
         return self._error
+
+    @property
+    def failure_deferred(self) -> bool:
+        """Whether a peer fault waits for the queued messages to be taken.
+
+        While True the state is still ``OPEN`` (messages may be sent) and
+        input is ignored; the ``next_message()`` call that finds the queue
+        empty fails the connection.
+        """
+        return self._deferred is not None
 
     @property
     def deflate(self) -> DeflateParams | None:
@@ -413,12 +438,27 @@ class _Connection:
     def next_message(self) -> str | bytes | None:
         """Take the oldest complete message.
 
+        When a failure was deferred (``failure_deferred``) and the queue is
+        empty, it takes effect here: ``error`` is set, the Close frame is
+        queued and the state becomes ``CLOSED``. So after a ``None``, check
+        ``close_expected()``: if it is now True, send ``data_to_send()``
+        and close the transport.
+
         Returns:
             A ``str`` for a TEXT message, ``bytes`` for a BINARY one, or
             ``None`` when the queue is empty. When ``reading_paused`` turns
             False here, resume reading from the transport.
+
+        Raises:
+            ValueError: A client's `random` returned the wrong number of
+                bytes for the Close frame of a deferred failure (which
+                stays deferred); whatever `random` raises propagates too.
         """
-        return self._queue.pop()
+        message = self._queue.pop()
+        deferred = self._deferred
+        if message is None and deferred is not None:
+            self._fail(*deferred)
+        return message
 
     def send_text(self, text: str) -> None:
         """Send a TEXT message in one frame.
@@ -490,6 +530,12 @@ class _Connection:
         ``CLOSING`` until the peer's Close arrives (``CLOSED`` flag).
         Messages that arrive meanwhile are discarded.
 
+        While a failure is deferred (``failure_deferred``) the fault is
+        dropped for our Close (``error`` stays ``None``), and since the
+        peer's input can no longer be read (RFC 6455 §7.1.7) there is no
+        Close to wait for: the state becomes ``CLOSED`` at once. Check
+        ``close_expected()`` afterwards.
+
         Args:
             code: A close code allowed on the wire.
             reason: The reason, at most 123 bytes once UTF-8 encoded.
@@ -509,6 +555,11 @@ class _Connection:
             raise ValueError('close reason exceeds 123 bytes')
         self._write_frame(_CLOSE, payload)
         self._close_sent = (code, reason)
+        if self._deferred is not None:
+            # RFC 6455 §7.1.7: after the peer's fault nothing more is read,
+            # not even its answer to our Close.
+            self._set_closed()
+            return
         self._state = _CLOSING
         # RFC 6455 §7.1.2: the peer may still send data frames; they are
         # parsed but no longer delivered.
@@ -521,7 +572,8 @@ class _Connection:
         a Close frame is queued (the reason is cut to 123 UTF-8 bytes at a
         character boundary); in ``CLOSING`` nothing is. Either way the state
         becomes ``CLOSED``: send ``data_to_send()``, then close the
-        transport. In ``CLOSED`` this does nothing.
+        transport. In ``CLOSED`` this does nothing. A deferred failure is
+        dropped for our Close (``error`` stays ``None``).
 
         Args:
             code: A close code allowed on the wire.
@@ -595,6 +647,11 @@ class _Connection:
         ``CLOSED`` (close the transport once flushed). Faults of the peer do
         not raise: they set ``error`` and return ``FAILED``.
 
+        A fault found while complete messages are still queued is
+        deferred: the call returns ``DEFERRED`` (with its other flags), the
+        connection stays ``OPEN`` and every later input is ignored until
+        ``next_message()`` finds the queue empty and fails the connection.
+
         Args:
             data: The bytes, as read from the transport. What the engine
                 keeps is copied: the buffer may be reused as soon as the
@@ -602,14 +659,15 @@ class _Connection:
 
         Returns:
             The flags of what this call did; ``0`` when it consumed nothing
-            (no bytes, or the connection is ``CLOSED``).
+            (no bytes, the connection is ``CLOSED``, or a failure is
+            deferred).
 
         Raises:
             TypeError: `data` is not a bytes-like object.
         """
         chunk = as_bytes(data)
         state = self._state
-        if state is _CLOSED or not chunk:
+        if state is _CLOSED or not chunk or self._deferred is not None:
             return 0
         self._flags = 0
         if state is _CONNECTING:
@@ -622,15 +680,23 @@ class _Connection:
         """Tell the engine that the peer closed its side of the transport.
 
         A partial message is dropped, no Close frame is sent and ``error``
-        stays unset. Afterwards, close the transport.
+        stays unset, except that a deferred failure is recorded in
+        ``error`` (then ``FAILED`` is returned too). Queued messages can
+        still be taken. Afterwards, close the transport.
 
         Returns:
-            ``CLOSED``, or ``0`` when the connection was already ``CLOSED``.
+            ``CLOSED`` (``FAILED | CLOSED`` with a deferred failure), or ``0``
+            when the connection was already ``CLOSED``.
         """
         if self._state is _CLOSED:
             return 0
+        deferred = self._deferred
         self._set_closed()
-        return CLOSED
+        if deferred is None:
+            return CLOSED
+        self._error = deferred
+        self._frame_fault = True
+        return FAILED | CLOSED
 
     def _receive_handshake(self, data: bytes) -> None:
         raise NotImplementedError  # pragma: no cover - each role defines it
@@ -643,6 +709,11 @@ class _Connection:
 
     def _set_closed(self) -> None:
         self._state = _CLOSED
+        self._deferred = None
+        self._drop_input()
+
+    def _drop_input(self) -> None:
+        # Nothing more is parsed: forget the frame and message in progress.
         self._message_opcode = 0
         self._drop_message_payload()
         self._header.clear()
@@ -866,16 +937,29 @@ class _Connection:
             self._flags |= PONG
 
     def _fail_peer(self, code: int, message: str) -> None:
+        if self._state is _OPEN and self._queue.messages:
+            # NOTE(gyrfalcon): messages the peer sent before its fault are
+            #   answered first (Autobahn 3.2-3.4, 4.1.3-4.1.5, 4.2.3-4.2.5
+            #   and 5.15): nothing more is read, and next_message() fails
+            #   the connection once they are taken.
+            self._deferred = (code, message)
+            self._flags |= DEFERRED
+            self._drop_input()
+            return
+        self._flags |= self._fail(code, message)
+
+    def _fail(self, code: int, message: str) -> int:
         # RFC 6455 §7.1.7: fail the connection with a Close frame, unless
         # ours was already sent.
-        self._error = (code, message)
-        self._frame_fault = True
-        self._flags |= FAILED | CLOSED
+        flags = FAILED | CLOSED
         if self._state is _OPEN:
             self._write_frame(_CLOSE, serialize_close(code, message))
             self._close_sent = (code, message)
-            self._flags |= OUTPUT
+            flags |= OUTPUT
+        self._error = (code, message)
+        self._frame_fault = True
         self._set_closed()
+        return flags
 
 
 class ServerConnection(_Connection):
@@ -1295,14 +1379,18 @@ class ClientConnection(_Connection):
     with ``receive_data()``. On ``HANDSHAKE`` the connection is ``OPEN``.
 
     Args:
-        host: The ``Host`` header value, e.g. ``'example.com:8000'``.
-        target: The request-target, e.g. ``'/chat?room=1'``.
+        host: The ``Host`` header value, e.g. ``'example.com:8000'``; sent
+            encoded as UTF-8.
+        target: The request-target in origin form, already
+            percent-encoded, e.g. ``'/chat?room=1'``.
 
     Keyword Args:
-        subprotocols: Subprotocols to offer, in order of preference.
+        subprotocols: Subprotocols to offer, in order of preference; each
+            an RFC 9110 token.
         headers: Extra request headers as ``(name, value)`` bytes; not
             ``Sec-WebSocket-Extensions`` (see `compression`).
-        origin: The ``Origin`` header value, or ``None`` to leave it out.
+        origin: The ``Origin`` header value (sent encoded as UTF-8), or
+            ``None`` to leave it out.
         random: A callable returning `n` random bytes, used for the key
             (16 bytes) and for each frame's masking key (4 bytes); the
             default is ``os.urandom``.
@@ -1314,8 +1402,13 @@ class ClientConnection(_Connection):
 
     Raises:
         ValueError: A limit is zero or negative, a compression keyword is
-            out of its range, or a header is invalid or sets
-            ``Sec-WebSocket-Extensions``.
+            out of its range; `host` contains CR, LF or NUL (``'invalid
+            host'``), `target` is not an origin-form target of visible
+            ASCII (``'invalid request target'``), a subprotocol is not a
+            token (``'invalid subprotocol'``), a header is invalid or sets
+            ``Sec-WebSocket-Extensions``, or `origin` contains CR, LF or
+            NUL (``'invalid origin'``). A lone surrogate in a ``str``
+            raises ``UnicodeEncodeError``.
         TypeError: An argument has the wrong type.
     """
 
@@ -1358,13 +1451,13 @@ class ClientConnection(_Connection):
         deflate_level: int = 6,
         deflate_no_context_takeover: bool = False,
     ) -> None:
-        self._host = _check_str('host', host)
-        self._target = _check_str('target', target)
+        self._host = _check_text('host', host)
+        self._target = _check_text('target', target)
         self._subprotocols = tuple(
-            _check_str('subprotocol', name) for name in subprotocols
+            _check_text('subprotocol', name) for name in subprotocols
         )
         if origin is not None:
-            _check_str('origin', origin)
+            _check_text('origin', origin)
         self._origin = origin
         if random is not None and not callable(random):
             raise TypeError('random must be callable')
@@ -1388,7 +1481,9 @@ class ClientConnection(_Connection):
             deflate_level,
             deflate_no_context_takeover,
         )
-        check_headers(self._headers, allow_protocol=True, allow_extensions=False)
+        check_client_request(
+            self._host, self._target, self._subprotocols, self._headers, origin
+        )
         self._parser: HeadParser | None = HeadParser(
             False, self._max_request_line, self._max_header_line, self._max_headers
         )

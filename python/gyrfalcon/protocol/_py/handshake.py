@@ -23,6 +23,7 @@ __all__ = [
     'HeadParser',
     'accept_key',
     'accept_response',
+    'check_client_request',
     'check_headers',
     'client_request',
     'failure_response',
@@ -626,6 +627,53 @@ def check_headers(
             raise ValueError('set the subprotocol with the subprotocol argument')
         if not allow_extensions and lowered == b'sec-websocket-extensions':
             raise ValueError('set extensions with the compression options')
+
+
+def check_client_request(
+    host: str,
+    target: str,
+    subprotocols: Sequence[str],
+    headers: Sequence[tuple[bytes, bytes]],
+    origin: str | None,
+) -> None:
+    """Validate what a client puts in its request, in argument order.
+
+    Nothing is encoded or escaped on the way out, so a CR or LF here would
+    end a line of the request early and let the caller's data inject
+    headers (RFC 9112 §2.2; RFC 9110 §5.5).
+
+    Args:
+        host: The ``Host`` value.
+        target: The request-target.
+        subprotocols: The subprotocols to offer.
+        headers: Extra headers, from ``header_pairs()``.
+        origin: The ``Origin`` value, or ``None``.
+
+    Raises:
+        ValueError: `host` contains CR, LF or NUL (``'invalid host'``),
+            `target` is not in origin form or has a byte outside visible
+            ASCII (``'invalid request target'``), a subprotocol is not a
+            token (``'invalid subprotocol'``), a header is invalid (see
+            ``check_headers()``), or `origin` contains CR, LF or NUL
+            (``'invalid origin'``).
+    """
+    if _breaks_line(host):
+        raise ValueError('invalid host')
+    # RFC 9112 §3.2.1: origin-form; the caller percent-encodes the rest.
+    data = target.encode('utf-8')
+    if not data.startswith(b'/') or data.translate(None, _TARGET_BYTES):
+        raise ValueError('invalid request target')
+    for name in subprotocols:
+        # RFC 6455 §4.1: each subprotocol is a token (RFC 9110 §5.6.2).
+        if not name.isascii() or not _is_token(name.encode('ascii')):
+            raise ValueError('invalid subprotocol')
+    check_headers(headers, allow_protocol=True, allow_extensions=False)
+    if origin is not None and _breaks_line(origin):
+        raise ValueError('invalid origin')
+
+
+def _breaks_line(value: str) -> bool:
+    return '\r' in value or '\n' in value or '\0' in value
 
 
 def _header_lines(headers: Sequence[tuple[bytes, bytes]]) -> bytes:
