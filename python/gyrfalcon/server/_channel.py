@@ -7,11 +7,13 @@ protocol's engine and state, which this package keeps private.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Generator
 from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidState
 
 if TYPE_CHECKING:
+    from ..protocol import ServerConnection
     from .uvicorn import WebSocketProtocol
 
 __all__ = ['CONNECTING', 'Channel', 'DENYING', 'FINISHED', 'OPEN']
@@ -23,65 +25,118 @@ OPEN = 2  # accepted
 FINISHED = 3  # the app sent websocket.close, or the handshake was answered
 
 
+class _Ready:
+    """An awaitable that is done already: ``await`` returns at once."""
+
+    __slots__ = ()
+
+    def __await__(self) -> Generator[None, None, None]:
+        return
+        yield  # a generator that ends before its first step
+
+
+_READY = _Ready()
+
+
 class Channel(dict[str, Any]):
     """The ``gyrfalcon.engine`` extension of one connection.
 
     See ``gyrfalcon.server.fastpath.EngineChannel`` for the interface. It is
     also a dict holding ``'receive'`` and ``'send'``.
+
+    Attributes:
+        writing_paused (bool): Whether the transport asked the app to stop
+            writing; the protocol keeps it up to date.
     """
 
-    __slots__ = ('_protocol', 'receive', 'send')
+    __slots__ = ('_engine', '_protocol', 'receive', 'send', 'writing_paused')
 
     def __init__(self, protocol: WebSocketProtocol) -> None:
         receive = protocol._asgi_receive
         send = protocol._asgi_send
         super().__init__(receive=receive, send=send)
         self._protocol = protocol
+        self._engine: ServerConnection = protocol._engine
         self.receive = receive
         self.send = send
+        # PERF(gyrfalcon): A plain attribute, read before every send, that
+        #   pause_writing() and resume_writing() set.
+        self.writing_paused: bool = protocol._write_paused
 
     def next_message(self) -> str | bytes | None:
         """Pop the oldest received message, or return ``None``."""
-        protocol = self._protocol
-        engine = protocol._engine
+        engine = self._engine
         data = engine.next_message()
-        if data is not None and protocol._read_paused and not engine.reading_paused:
-            protocol._resume_reading()
+        if data is not None:
+            protocol = self._protocol
+            if protocol._read_paused and not engine.reading_paused:
+                protocol._resume_reading()
+        else:
+            self._protocol._on_queue_empty()
         return data
 
-    async def wait_message(self) -> None:
-        """Wait until a message is queued or the connection is closed."""
+    def wait_message(self) -> Awaitable[None]:
+        """Return an awaitable that ends when a message or the close is there."""
         protocol = self._protocol
-        if protocol._engine.queued_messages or protocol._disconnect is not None:
-            return
-        await protocol._wait_for_input()
+        if self._engine.queued_messages or protocol._disconnect is not None:
+            return _READY
+        if protocol._flush_scheduled:
+            protocol._flush()  # the app is about to wait: write the batch now
+        # PERF(gyrfalcon): The future itself, not a coroutine awaiting it: a
+        #   waiting connection holds one object less. The read path wakes
+        #   _waiter (and _waiters, when several tasks wait). A cancelled
+        #   future left in _waiter is skipped by the next wake-up, as the read
+        #   path only wakes futures that are not done.
+        future = protocol.loop.create_future()
+        if protocol._waiter is None:
+            protocol._waiter = future
+        else:
+            protocol._add_waiter(future)
+        return future
 
     def send_text(self, text: str) -> None:
         """Queue a TEXT message (see ``EngineChannel.send_text``)."""
-        protocol = self._protocol
-        if protocol._phase != OPEN:
-            raise protocol._not_open_error('send_text')
+        engine = self._engine
         try:
-            protocol._engine.send_text(text)
+            engine.send_text(text)
         except InvalidState:
-            raise protocol._disconnected() from None
-        protocol._after_send()
+            # NOTE(gyrfalcon): The engine is OPEN exactly while the phase is
+            #   OPEN and no disconnect was seen, so the phase is only checked
+            #   once the engine refused.
+            raise self._refused('send_text') from None
+        # PERF(gyrfalcon): WebSocketProtocol._after_send(), inlined.
+        protocol = self._protocol
+        if protocol._in_read or engine.queued_messages:
+            if engine.writing_paused:
+                protocol._flush()
+            elif not protocol._flush_scheduled:
+                protocol._flush_scheduled = True
+                protocol.loop.call_soon(protocol._deferred_flush)
+        else:
+            protocol.transport.write(engine.data_to_send())
 
     def send_binary(self, data: bytes | bytearray | memoryview) -> None:
         """Queue a BINARY message (see ``EngineChannel.send_binary``)."""
+        engine = self._engine
+        try:
+            engine.send_binary(data)
+        except InvalidState:
+            raise self._refused('send_binary') from None
+        protocol = self._protocol
+        if protocol._in_read or engine.queued_messages:
+            if engine.writing_paused:
+                protocol._flush()
+            elif not protocol._flush_scheduled:
+                protocol._flush_scheduled = True
+                protocol.loop.call_soon(protocol._deferred_flush)
+        else:
+            protocol.transport.write(engine.data_to_send())
+
+    def _refused(self, method: str) -> Exception:
         protocol = self._protocol
         if protocol._phase != OPEN:
-            raise protocol._not_open_error('send_binary')
-        try:
-            protocol._engine.send_binary(data)
-        except InvalidState:
-            raise protocol._disconnected() from None
-        protocol._after_send()
-
-    @property
-    def writing_paused(self) -> bool:
-        """Whether the transport asked the app to stop writing."""
-        return self._protocol._write_paused
+            return protocol._not_open_error(method)
+        return protocol._disconnected()
 
     async def drain(self) -> None:
         """Wait until the transport accepts more data."""

@@ -46,12 +46,13 @@ differs from uvicorn's own classes.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import random
 import struct
 import threading
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from uvicorn.config import Config
 from uvicorn.logging import TRACE_LOG_LEVEL
@@ -69,6 +70,7 @@ from .. import protocol as _protocol
 from ..errors import InvalidState, WebSocketDisconnected
 from ..protocol.common import (
     CLOSED,
+    DEFERRED,
     HANDSHAKE,
     MESSAGES,
     OUTPUT,
@@ -95,6 +97,7 @@ ASGIApp = Callable[
 ]
 
 _logger = logging.getLogger('uvicorn.error')
+_T = TypeVar('_T')
 
 
 # --- errors ------------------------------------------------------------------
@@ -113,7 +116,7 @@ class ClientDisconnected(WebSocketDisconnected, _UvicornClientDisconnected):
 # --- the shared receive buffer -----------------------------------------------
 
 _BUFFER_SIZE = 256 * 1024
-_thread_buffers = threading.local()
+_thread_buffers = threading.local()  # the shared buffer and callback context
 
 
 def _shared_buffer() -> memoryview:
@@ -129,6 +132,36 @@ def _shared_buffer() -> memoryview:
 
 async def _await(awaitable: Awaitable[Any]) -> Any:
     return await awaitable
+
+
+# --- per-process values that connections share -------------------------------
+
+
+def _callback_context() -> contextvars.Context:
+    # NOTE(gyrfalcon): The app task's done callback reads no context
+    #   variable, so the connections of a thread share one context (per
+    #   thread: a context cannot be entered by two threads at once).
+    context: contextvars.Context | None = getattr(_thread_buffers, 'context', None)
+    if context is None:
+        context = _thread_buffers.context = contextvars.Context()
+    return context
+
+
+_shared_values: dict[object, Any] = {}
+_SHARED_VALUES_LIMIT = 1024
+
+
+def _shared(value: _T) -> _T:
+    # NOTE(gyrfalcon): Every connection of a listener has the same local
+    #   address, and behind a proxy every client has the same host: keep
+    #   one object of each rather than one per connection. (Not
+    #   sys.intern(): on Python 3.12 interned strings are never freed.)
+    shared: _T | None = _shared_values.get(value)
+    if shared is None:
+        if len(_shared_values) >= _SHARED_VALUES_LIMIT:
+            _shared_values.clear()
+        shared = _shared_values[value] = value
+    return shared
 
 
 class WebSocketProtocol(asyncio.BufferedProtocol):
@@ -184,6 +217,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         '_asgi_receive',
         '_asgi_send',
         '_buffer',
+        '_channel',
         '_connect_pending',
         '_connections',
         '_default_headers',
@@ -261,6 +295,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             max_queue_bytes=self.max_queue_bytes,
         )
         self._buffer = _shared_buffer()
+        self._channel: Channel | None = None
         self._phase = CONNECTING
         self._connect_pending = False
         self._disconnect: tuple[int, str] | None = None
@@ -304,8 +339,10 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         transport = cast(asyncio.Transport, transport)
         self._connections.add(self)
         self.transport = transport
-        self.server = get_local_addr(transport)
-        self.client = get_remote_addr(transport)
+        server = get_local_addr(transport)
+        self.server = None if server is None else _shared(server)
+        client = get_remote_addr(transport)
+        self.client = None if client is None else (_shared(client[0]), client[1])
         self.scheme = 'wss' if is_ssl(transport) else 'ws'
         if self.logger.isEnabledFor(TRACE_LOG_LEVEL):
             prefix = f'{self.client[0]}:{self.client[1]} - ' if self.client else ''
@@ -386,10 +423,14 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
     def pause_writing(self) -> None:
         """Make ``send()`` wait: the transport's write buffer is full."""
         self._write_paused = True
+        if self._channel is not None:
+            self._channel.writing_paused = True
 
     def resume_writing(self) -> None:
         """Let ``send()`` continue: the write buffer drained."""
         self._write_paused = False
+        if self._channel is not None:
+            self._channel.writing_paused = False
         self._wake_writers()
 
     def shutdown(self) -> None:
@@ -409,9 +450,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         if state == State.OPEN:
             engine.send_close(1012)
             self._set_disconnect(1012, '')
-            self._flush()
-            self._resume_reading()
-            self._arm_close_timer()
+            self._await_close_reply()
             return
         self._cancel_close_timer()
         if state == State.CONNECTING:
@@ -442,6 +481,11 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             self.transport.pause_reading()
         if flags & PONG:
             self._on_pong()
+        if flags & DEFERRED:
+            # The peer faulted behind messages the app has not taken yet: the
+            # engine fails the connection once they are taken; give the app
+            # close_timeout to take them (_on_close_timeout() drops the rest).
+            self._arm_close_timer()
         if flags & CLOSED:
             self._on_engine_closed()
         elif flags & OUTPUT:
@@ -451,6 +495,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         request = self._engine.request
         assert request is not None
         root_path = self.root_path
+        self._channel = channel = Channel(self)
         self.scope = scope = {
             'type': 'websocket',
             'asgi': {'version': self.asgi_version, 'spec_version': '2.5'},
@@ -467,7 +512,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             'state': self.app_state.copy(),
             'extensions': {
                 'websocket.http.response': {},
-                'gyrfalcon.engine': Channel(self),
+                'gyrfalcon.engine': channel,
             },
         }
         self._connect_pending = True
@@ -483,7 +528,9 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             self.logger.exception('Exception in ASGI application\n')
             self._on_app_exit(failed=True)
             return
-        task.add_done_callback(self._on_app_done)
+        # PERF(gyrfalcon): Without a context, add_done_callback() copies the
+        #   current one for every connection.
+        task.add_done_callback(self._on_app_done, context=_callback_context())
         self._tasks.add(task)
 
     def _on_pong(self) -> None:
@@ -558,9 +605,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                 engine.send_close(code)
                 self._phase = FINISHED
                 self._set_disconnect(code, '')
-                self._flush()
-                self._resume_reading()
-                self._arm_close_timer()
+                self._await_close_reply()
             else:
                 self._close_transport()
         elif self.close_timer is None:
@@ -588,6 +633,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                 if isinstance(data, str):
                     return {'type': 'websocket.receive', 'text': data}
                 return {'type': 'websocket.receive', 'bytes': data}
+            self._on_queue_empty()
             disconnect = self._disconnect
             if disconnect is not None:
                 return {
@@ -595,7 +641,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                     'code': disconnect[0],
                     'reason': disconnect[1],
                 }
-            # PERF(gyrfalcon): _wait_for_input(), inlined on the hot path.
+            # Wait for a message or the disconnect (Channel.wait_message() too).
             if self._flush_scheduled:
                 self._flush()  # the app is about to wait: write the batch now
             future = self.loop.create_future()
@@ -644,7 +690,9 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                         engine.send_text(text)
                 except InvalidState:
                     raise self._disconnected() from None
-                # PERF(gyrfalcon): _after_send(), inlined on the hot path.
+                # Write through when idle; batch while received messages are
+                # waiting (the app will answer them before it waits again) or
+                # inside a read. Channel.send_text() does the same.
                 if self._in_read or engine.queued_messages:
                     if engine.writing_paused:
                         self._flush()
@@ -765,7 +813,16 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             return  # already closed by the peer, a failure or the server
         self._phase = FINISHED
         self._set_disconnect(code, reason)
+        self._await_close_reply()
+
+    def _await_close_reply(self) -> None:
+        # Our Close is queued: send it and wait (at most close_timeout) for
+        # the peer's. After a deferred peer fault there is nothing to wait
+        # for (the engine went straight to CLOSED): close the transport.
         self._flush()
+        if self._engine.close_expected():
+            self._on_engine_closed()
+            return
         self._resume_reading()
         self._arm_close_timer()
 
@@ -799,20 +856,6 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             )
 
     # --- queues, waiters and output ------------------------------------------
-
-    async def _wait_for_input(self) -> None:
-        if self._flush_scheduled:
-            self._flush()  # the app is about to wait: write the batch now
-        future = self.loop.create_future()
-        if self._waiter is None:
-            self._waiter = future
-        else:
-            self._add_waiter(future)
-        try:
-            await future
-        except asyncio.CancelledError:
-            self._remove_waiter(future)
-            raise
 
     def _add_waiter(self, future: asyncio.Future[None]) -> None:
         if self._waiters is None:
@@ -880,19 +923,6 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             )
         return RuntimeError(f'{method}() may not be called before accept')
 
-    def _after_send(self) -> None:
-        # Write through when idle; batch while received messages are waiting
-        # (the app will answer them before it waits again) or inside a read.
-        engine = self._engine
-        if self._in_read or engine.queued_messages:
-            if engine.writing_paused:
-                self._flush()
-            elif not self._flush_scheduled:
-                self._flush_scheduled = True
-                self.loop.call_soon(self._deferred_flush)
-        else:
-            self.transport.write(engine.data_to_send())
-
     def _deferred_flush(self) -> None:
         self._flush_scheduled = False
         self._flush()
@@ -922,7 +952,21 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
 
     def _on_close_timeout(self) -> None:
         self.close_timer = None
+        engine = self._engine
+        if engine.failure_deferred:
+            # Drop what the app did not take: the deferred failure takes
+            # effect on the empty queue (its Close frame is queued).
+            while engine.next_message() is not None:
+                pass
+            self._on_engine_closed()
+            return
         self._close_transport()
+
+    def _on_queue_empty(self) -> None:
+        # next_message() found the queue empty: a deferred failure took effect
+        # if the engine now expects the transport to close.
+        if self._disconnect is None and self._engine.close_expected():
+            self._on_engine_closed()
 
     def _close_transport(self) -> None:
         transport = self.transport
