@@ -251,3 +251,72 @@ async def test_channel_drain_waits_and_fails_when_the_peer_goes(peers: Peers) ->
         await asyncio.wait_for(done.wait(), 10)
     assert state.get('paused') is True
     assert isinstance(state['error'], OSError)
+
+
+async def test_writing_paused_follows_the_transport(peers: Peers) -> None:
+    seen: list[bool] = []
+    go = asyncio.Event()
+    go2 = asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        channel = get_channel(scope, receive, send)
+        assert channel is not None
+        await receive()
+        await send({'type': 'websocket.accept'})
+        seen.append(channel.writing_paused)
+        await go.wait()
+        seen.append(channel.writing_paused)
+        drained = asyncio.ensure_future(channel.drain())
+        await asyncio.sleep(0)
+        seen.append(drained.done())
+        await go2.wait()
+        await drained
+        seen.append(channel.writing_paused)
+
+    async with serve(app, WebSocketProtocol) as running:
+        await peers.connect(running.port)
+        protocol = await running.connection()
+        await eventually(lambda: len(seen) == 1, 'accepted')
+        protocol.pause_writing()
+        go.set()
+        await eventually(lambda: len(seen) == 3, 'the drain to start')
+        protocol.resume_writing()
+        go2.set()
+        await eventually(lambda: len(seen) == 4, 'the drain to end')
+    assert seen == [False, True, False, False]
+
+
+async def test_wait_message_is_a_future_or_done(peers: Peers) -> None:
+    """``wait_message()`` returns the server's future, or a done awaitable."""
+    outcomes: list[Any] = []
+    go = asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        channel = get_channel(scope, receive, send)
+        assert channel is not None
+        await receive()
+        await send({'type': 'websocket.accept'})
+        waiting = channel.wait_message()
+        outcomes.append(isinstance(waiting, asyncio.Future))
+        # A cancelled wait leaves the next one working.
+        waiting.cancel()
+        again = channel.wait_message()
+        await again
+        outcomes.append(channel.next_message())
+        await go.wait()
+        ready = channel.wait_message()
+        outcomes.append(isinstance(ready, asyncio.Future))
+        await ready  # a message is queued: returns at once
+        outcomes.append(channel.next_message())
+
+    async with serve(app, WebSocketProtocol) as running:
+        client = await peers.connect(running.port)
+        protocol = await running.connection()
+        await eventually(lambda: len(outcomes) == 1, 'the first wait')
+        client.send_text('one')
+        await eventually(lambda: len(outcomes) == 2, 'the second wait')
+        client.send_text('two')
+        await eventually(lambda: protocol._engine.queued_messages == 1, 'queued')
+        go.set()
+        await eventually(lambda: len(outcomes) == 4, 'the app')
+    assert outcomes == [True, 'one', False, 'two']

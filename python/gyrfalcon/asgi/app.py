@@ -191,10 +191,50 @@ class App(ErrorHandling, HttpDispatch, Generic[_ReqT, _RespT]):
         )
         if scope_type == 'http':
             await self._handle_http(scope, receive, send)
-        elif scope_type == 'websocket':
-            await self._handle_websocket(spec, scope, receive, send)
-        else:
+        elif scope_type != 'websocket':
             await self._handle_lifespan(scope, receive, send)
+        elif (await receive())['type'] != 'websocket.connect':
+            # NOTE(gyrfalcon): The handshake was abandoned (or the server is
+            #   confused); ASGI requires the connect event first.
+            close: AsgiEvent = {'type': 'websocket.close', 'code': 1011}
+            if supports_reason(spec):
+                close['reason'] = 'Internal Server Error'
+            await send(close)
+        else:
+            # PERF(gyrfalcon): The WebSocket dispatch is here rather than in
+            #   a method of its own: the frame of __call__ stays alive as long
+            #   as the connection, and one frame per connection is enough.
+            options = self.ws_options
+            req = self._request_type(scope, receive, options=self.req_options)
+            ws = WebSocket(
+                spec,
+                scope,
+                receive,
+                send,
+                options.media_handlers,
+                options.max_receive_queue,
+                options.default_close_reasons,
+            )
+            params: dict[str, Any] = {}
+            request_mw, resource_mw = self._middleware_ws
+            try:
+                for process_request_ws in request_mw:
+                    await process_request_ws(req, ws)
+                responder, params, resource, req.uri_template = self._get_responder(req)
+                if resource:
+                    for process_resource_ws in resource_mw:
+                        await process_resource_ws(req, ws, resource, params)
+                    await responder(req, ws, **params)
+                elif app_helpers.has_arg_name(responder, 'ws') and 'ws' not in params:
+                    params['ws'] = ws
+                    await responder(req, None, **params)
+                else:
+                    self._warn_legacy_sink(responder)
+                    await responder(req, ws, **params)
+                await ws.close()
+            except Exception as ex:
+                if not await self._handle_exception(req, None, ex, params, ws=ws):
+                    raise
 
     # -- configuration -------------------------------------------------------
 
@@ -384,56 +424,7 @@ class App(ErrorHandling, HttpDispatch, Generic[_ReqT, _RespT]):
                 return target, params, None, uri_template
         return type(self)._default_responder_path_not_found, {}, None, uri_template
 
-    # -- WebSocket -----------------------------------------------------------
-
-    async def _handle_websocket(
-        self,
-        spec: str,
-        scope: MutableMapping[str, Any],
-        receive: AsgiReceive,
-        send: AsgiSend,
-    ) -> None:
-        first_event = await receive()
-        if first_event['type'] != 'websocket.connect':
-            # NOTE(gyrfalcon): The handshake was abandoned (or the server is
-            #   confused); ASGI requires the connect event first.
-            close: AsgiEvent = {'type': 'websocket.close', 'code': 1011}
-            if supports_reason(spec):
-                close['reason'] = 'Internal Server Error'
-            await send(close)
-            return
-
-        options = self.ws_options
-        req = self._request_type(scope, receive, options=self.req_options)
-        ws = WebSocket(
-            spec,
-            scope,
-            receive,
-            send,
-            options.media_handlers,
-            options.max_receive_queue,
-            options.default_close_reasons,
-        )
-        params: dict[str, Any] = {}
-        request_mw, resource_mw = self._middleware_ws
-        try:
-            for process_request_ws in request_mw:
-                await process_request_ws(req, ws)
-            responder, params, resource, req.uri_template = self._get_responder(req)
-            if resource:
-                for process_resource_ws in resource_mw:
-                    await process_resource_ws(req, ws, resource, params)
-                await responder(req, ws, **params)
-            elif app_helpers.has_arg_name(responder, 'ws') and 'ws' not in params:
-                params['ws'] = ws
-                await responder(req, None, **params)
-            else:
-                self._warn_legacy_sink(responder)
-                await responder(req, ws, **params)
-            await ws.close()
-        except Exception as ex:
-            if not await self._handle_exception(req, None, ex, params, ws=ws):
-                raise
+    # -- WebSocket (dispatched in __call__) ------------------------------------
 
     def _warn_legacy_sink(self, responder: Callable[..., Any]) -> None:
         cls = type(self)

@@ -13,7 +13,13 @@ serialised), ``OperationNotAllowed`` for concurrent receives, and strict
 close-code and reason validation. A disconnect without a code reports 1005.
 
 Every ASGI ``receive``/``send`` goes through ``_receive_event()`` and
-``_send_event()``, the only two places a faster transport has to replace.
+``_send_event()``. On a Gyrfalcon server adapter that offers the
+``gyrfalcon.engine`` channel (see ``gyrfalcon.server.fastpath``), and when no
+ASGI middleware wraps ``receive`` or ``send``, messages bypass them: the
+``receive_*()`` and ``send_*()`` methods exchange ``str`` and ``bytes`` with
+the engine directly, and the disconnect state comes from the channel, so the
+receive pump is not started. The handshake and the close still go through
+ASGI messages. ``docs/topics/fast-path.md`` describes both paths.
 """
 
 from __future__ import annotations
@@ -38,6 +44,7 @@ from gyrfalcon.asgi._ws_receiver import (
     disconnect_code,
 )
 from gyrfalcon.constants import WebSocketPayloadType
+from gyrfalcon.server.fastpath import EngineChannel, get_channel
 from gyrfalcon.util.misc import code_to_http_status, http_status_to_code
 
 __all__ = ('WebSocket', 'WebSocketOptions', 'http_status_to_ws_code')
@@ -62,6 +69,11 @@ class _State(enum.Enum):
 _HANDSHAKE = _State.HANDSHAKE
 _ACCEPTED = _State.ACCEPTED
 _CLOSED = _State.CLOSED
+_TEXT = WebSocketPayloadType.TEXT
+_BINARY = WebSocketPayloadType.BINARY
+# How many waiting messages the fast path takes in a row before it lets the
+# event loop run other tasks.
+_RUN_LIMIT = 64
 
 
 def validate_close_code(code: object) -> int:
@@ -104,20 +116,21 @@ class WebSocket:
         '_asgi_receive',
         '_asgi_send',
         '_buffered_receiver',
+        '_channel',
         '_close_code',
         '_close_reason',
         '_close_reasons',
         '_extensions',
-        '_mh_bin_deserialize',
-        '_mh_bin_serialize',
-        '_mh_text_deserialize',
-        '_mh_text_serialize',
+        '_mh_binary',
+        '_mh_text',
         '_receiving',
+        '_run',
         '_send_waiters',
         '_sending',
         '_state',
         '_supports_accept_headers',
         '_supports_reason',
+        '_watched_channel',
         'subprotocols',
     )
 
@@ -137,26 +150,34 @@ class WebSocket:
         self.subprotocols: tuple[str, ...] = tuple(scope.get('subprotocols') or ())
         self._asgi_receive = receive
         self._asgi_send = send
+        # PERF(gyrfalcon): The fast path: the server's engine channel, when
+        #   receive and send are the server's own (no ASGI middleware).
+        channel = get_channel(scope, receive, send)
+        self._channel = channel
+        # NOTE(gyrfalcon): Where the dict path runs the receive pump (to see
+        #   a disconnect while the app only sends), the fast path reads the
+        #   disconnect from the channel instead; max_receive_queue=0 turns
+        #   both off alike.
+        self._watched_channel = channel if max_receive_queue > 0 else None
         self._buffered_receiver = (
             BufferedReceiver(receive, max_receive_queue)
-            if max_receive_queue > 0
+            if max_receive_queue > 0 and channel is None
             else None
         )
-        # NOTE(gyrfalcon): Handlers are bound now: replacing one later only
-        #   affects new connections.
-        text = media_handlers[WebSocketPayloadType.TEXT]
-        binary = media_handlers[WebSocketPayloadType.BINARY]
-        self._mh_text_serialize = text.serialize
-        self._mh_text_deserialize = text.deserialize
-        self._mh_bin_serialize = binary.serialize
-        self._mh_bin_deserialize = binary.deserialize
+        # NOTE(gyrfalcon): Handlers are picked now: replacing one later only
+        #   affects new connections. (The handlers, not four bound methods:
+        #   256 bytes less per connection.)
+        self._mh_text = media_handlers[WebSocketPayloadType.TEXT]
+        self._mh_binary = media_handlers[WebSocketPayloadType.BINARY]
         self._close_reasons = default_close_reasons
         self._state = _HANDSHAKE
         self._close_code: int | None = None
         self._close_reason: str | None = None
         self._receiving = False
+        self._run = 0  # messages taken in a row without suspending
         self._sending = False
-        self._send_waiters: deque[asyncio.Future[None]] = deque()
+        # NOTE(gyrfalcon): Created on the first contended send.
+        self._send_waiters: deque[asyncio.Future[None]] | None = None
 
     # -- state ---------------------------------------------------------------
 
@@ -193,26 +214,51 @@ class WebSocket:
         connection was lost), or the code the app closed with. After
         ``deny()``, it is ``3000 + status``.
         """
-        receiver = self._buffered_receiver
-        if self._state is not _CLOSED and receiver and receiver.disconnected:
-            return receiver.code
+        if self._state is _ACCEPTED:
+            channel = self._watched_channel
+            if channel is not None:
+                if channel.closed:
+                    return channel.close_code
+            else:
+                receiver = self._buffered_receiver
+                if receiver and receiver.disconnected:
+                    return receiver.code
         return self._close_code
 
     @property
     def close_reason(self) -> str | None:
         """The close reason once closed (``''`` if none), else ``None``."""
-        receiver = self._buffered_receiver
-        if self._state is not _CLOSED and receiver and receiver.disconnected:
-            return receiver.reason
+        if self._state is _ACCEPTED:
+            channel = self._watched_channel
+            if channel is not None:
+                if channel.closed:
+                    return channel.close_reason or ''
+            else:
+                receiver = self._buffered_receiver
+                if receiver and receiver.disconnected:
+                    return receiver.reason
         return self._close_reason
 
     def _client_gone(self) -> bool:
+        # NOTE(gyrfalcon): The pump starts at accept() (and stops at close()),
+        #   so the dict path only reports a disconnect while accepted; the
+        #   channel is read under the same condition.
+        channel = self._watched_channel
+        if channel is not None:
+            return self._state is _ACCEPTED and channel.closed
         receiver = self._buffered_receiver
         return receiver is not None and receiver.disconnected
 
     def _note_client_gone(self) -> None:
+        if self._state is _CLOSED:
+            return
+        channel = self._watched_channel
+        if channel is not None:
+            if self._state is _ACCEPTED and channel.closed:
+                self._mark_closed(channel.close_code, channel.close_reason)
+            return
         receiver = self._buffered_receiver
-        if self._state is not _CLOSED and receiver and receiver.disconnected:
+        if receiver and receiver.disconnected:
             self._mark_closed(receiver.code, receiver.reason)
 
     def _mark_closed(self, code: int | None, reason: str | None) -> None:
@@ -395,10 +441,21 @@ class WebSocket:
             OperationNotAllowed: The connection is not accepted yet.
             WebSocketDisconnected: The connection is closed.
         """
-        self._require_accepted()
+        if self._state is not _ACCEPTED:
+            self._require_accepted()
         if not isinstance(payload, str):
             raise TypeError('payload must be a string')
-        await self._send({'type': 'websocket.send', 'text': payload})
+        channel = self._channel
+        if channel is None:
+            await self._send({'type': 'websocket.send', 'text': payload})
+        elif self._sending or channel.writing_paused:
+            await self._send_in_turn(channel, channel.send_text, payload)
+        else:
+            # PERF(gyrfalcon): The fast path: straight into the engine.
+            try:
+                channel.send_text(payload)
+            except errors.WebSocketDisconnected as ex:
+                raise self._lost(ex) from ex
 
     async def send_data(self, payload: bytes | bytearray | memoryview) -> None:
         """Send a BINARY message.
@@ -408,11 +465,21 @@ class WebSocket:
             OperationNotAllowed: The connection is not accepted yet.
             WebSocketDisconnected: The connection is closed.
         """
-        self._require_accepted()
+        if self._state is not _ACCEPTED:
+            self._require_accepted()
         if not isinstance(payload, (bytes, bytearray, memoryview)):
             raise TypeError('payload must be a byte string')
         data = payload if type(payload) is bytes else bytes(payload)
-        await self._send({'type': 'websocket.send', 'bytes': data})
+        channel = self._channel
+        if channel is None:
+            await self._send({'type': 'websocket.send', 'bytes': data})
+        elif self._sending or channel.writing_paused:
+            await self._send_in_turn(channel, channel.send_binary, data)
+        else:
+            try:
+                channel.send_binary(data)
+            except errors.WebSocketDisconnected as ex:
+                raise self._lost(ex) from ex
 
     async def send_media(
         self,
@@ -431,25 +498,41 @@ class WebSocket:
             OperationNotAllowed: The connection is not accepted yet.
             WebSocketDisconnected: The connection is closed.
         """
-        self._require_accepted()
-        if payload_type is WebSocketPayloadType.TEXT:
-            event = {'type': 'websocket.send', 'text': self._mh_text_serialize(media)}
-        elif payload_type is WebSocketPayloadType.BINARY:
-            data = self._mh_bin_serialize(media)
+        if self._state is not _ACCEPTED:
+            self._require_accepted()
+        channel = self._channel
+        if payload_type is _TEXT:
+            text = self._mh_text.serialize(media)
+            if channel is None:
+                await self._send({'type': 'websocket.send', 'text': text})
+            elif self._sending or channel.writing_paused:
+                await self._send_in_turn(channel, channel.send_text, text)
+            else:
+                try:
+                    channel.send_text(text)
+                except errors.WebSocketDisconnected as ex:
+                    raise self._lost(ex) from ex
+        elif payload_type is _BINARY:
+            data = self._mh_binary.serialize(media)
             if type(data) is not bytes:
                 data = bytes(data)
-            event = {'type': 'websocket.send', 'bytes': data}
+            if channel is None:
+                await self._send({'type': 'websocket.send', 'bytes': data})
+            elif self._sending or channel.writing_paused:
+                await self._send_in_turn(channel, channel.send_binary, data)
+            else:
+                try:
+                    channel.send_binary(data)
+                except errors.WebSocketDisconnected as ex:
+                    raise self._lost(ex) from ex
         else:
             raise TypeError(
                 f'payload_type must be WebSocketPayloadType.TEXT or '
                 f'WebSocketPayloadType.BINARY, not {payload_type!r}'
             )
-        await self._send(event)
 
     async def _send(self, event: AsgiEvent) -> None:
-        receiver = self._buffered_receiver
-        if receiver is not None and receiver.disconnected:
-            self._note_client_gone()
+        self._note_client_gone()
         if self._state is _CLOSED:
             raise errors.WebSocketDisconnected(self._close_code, self._close_reason)
         try:
@@ -463,6 +546,29 @@ class WebSocket:
             else:
                 self._state = _CLOSED
             raise translated from ex
+
+    async def _send_in_turn(
+        self, channel: EngineChannel, send: Callable[[Any], None], payload: Any
+    ) -> None:
+        """Send through the channel after the senders ahead, once writable."""
+        if self._sending:
+            await self._wait_for_turn()
+        else:
+            self._sending = True
+        try:
+            if channel.writing_paused:
+                await channel.drain()
+            send(payload)
+        except errors.WebSocketDisconnected as ex:
+            raise self._lost(ex) from ex
+        finally:
+            self._pass_turn()
+
+    def _lost(self, ex: errors.WebSocketDisconnected) -> errors.WebSocketDisconnected:
+        """Record a disconnect the channel reported; return the error to raise."""
+        if self._state is not _CLOSED:
+            self._mark_closed(ex.code, ex.reason)
+        return errors.WebSocketDisconnected(self._close_code, self._close_reason)
 
     async def _send_event(self, event: AsgiEvent) -> None:
         """Hand one event to the ASGI server; concurrent sends take turns."""
@@ -479,7 +585,10 @@ class WebSocket:
 
     async def _wait_for_turn(self) -> None:
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._send_waiters.append(waiter)
+        waiters = self._send_waiters
+        if waiters is None:
+            waiters = self._send_waiters = deque()
+        waiters.append(waiter)
         try:
             await waiter
         except asyncio.CancelledError:
@@ -488,7 +597,7 @@ class WebSocket:
                 #   sender was cancelled; hand it on.
                 self._pass_turn()
             else:
-                self._send_waiters.remove(waiter)
+                waiters.remove(waiter)
             raise
 
     def _pass_turn(self) -> None:
@@ -534,11 +643,34 @@ class WebSocket:
                 another coroutine is already receiving.
             WebSocketDisconnected: The connection is closed.
         """
-        self._require_accepted()
-        text = (await self._receive()).get('text')
-        if text is None:
-            raise errors.PayloadTypeError('Missing TEXT (0x01) payload')
-        return str(text)
+        if self._state is not _ACCEPTED:
+            self._require_accepted()
+        channel = self._channel
+        if channel is None:
+            text = (await self._receive()).get('text')
+            if text is None:
+                raise errors.PayloadTypeError('Missing TEXT (0x01) payload')
+            return str(text)
+        if self._receiving:
+            raise _concurrent_receive()
+        # PERF(gyrfalcon): The fast path. A waiting message is taken at once;
+        #   otherwise the wait happens right here, not in a helper coroutine
+        #   (a frame less per waiting connection).
+        message = None
+        if self._run < _RUN_LIMIT:
+            message = channel.next_message()
+            if message is not None:
+                self._run += 1
+        while message is None:
+            self._receiving = True
+            try:
+                await self._message_waiter(channel)
+            finally:
+                self._receiving = False
+            message = channel.next_message()
+        if isinstance(message, str):
+            return message
+        raise errors.PayloadTypeError('Missing TEXT (0x01) payload')
 
     async def receive_data(self) -> bytes:
         """Wait for the next message, which must be BINARY, and return it.
@@ -549,11 +681,31 @@ class WebSocket:
                 another coroutine is already receiving.
             WebSocketDisconnected: The connection is closed.
         """
-        self._require_accepted()
-        data = (await self._receive()).get('bytes')
-        if data is None:
-            raise errors.PayloadTypeError('Missing BINARY (0x02) payload')
-        return bytes(data)
+        if self._state is not _ACCEPTED:
+            self._require_accepted()
+        channel = self._channel
+        if channel is None:
+            data = (await self._receive()).get('bytes')
+            if data is None:
+                raise errors.PayloadTypeError('Missing BINARY (0x02) payload')
+            return bytes(data)
+        if self._receiving:
+            raise _concurrent_receive()
+        message = None
+        if self._run < _RUN_LIMIT:
+            message = channel.next_message()
+            if message is not None:
+                self._run += 1
+        while message is None:
+            self._receiving = True
+            try:
+                await self._message_waiter(channel)
+            finally:
+                self._receiving = False
+            message = channel.next_message()
+        if isinstance(message, bytes):
+            return message
+        raise errors.PayloadTypeError('Missing BINARY (0x02) payload')
 
     async def receive_media(self) -> object:
         """Wait for the next message and deserialize it.
@@ -567,17 +719,37 @@ class WebSocket:
                 another coroutine is already receiving.
             WebSocketDisconnected: The connection is closed.
         """
-        self._require_accepted()
+        if self._state is not _ACCEPTED:
+            self._require_accepted()
+        channel = self._channel
+        if channel is not None:
+            if self._receiving:
+                raise _concurrent_receive()
+            message = None
+            if self._run < _RUN_LIMIT:
+                message = channel.next_message()
+                if message is not None:
+                    self._run += 1
+            while message is None:
+                self._receiving = True
+                try:
+                    await self._message_waiter(channel)
+                finally:
+                    self._receiving = False
+                message = channel.next_message()
+            if isinstance(message, str):
+                return self._mh_text.deserialize(message)
+            return self._mh_binary.deserialize(message)
         event = await self._receive()
         text = event.get('text')
         if text is not None:
-            return self._mh_text_deserialize(text)
+            return self._mh_text.deserialize(text)
         data = event.get('bytes')
         if data is None:
             raise errors.PayloadTypeError(
                 'Message did not contain either a TEXT (0x01) or BINARY (0x02) payload'
             )
-        return self._mh_bin_deserialize(data)
+        return self._mh_binary.deserialize(data)
 
     def __aiter__(self) -> WebSocket:
         """Iterate over incoming messages until the connection closes."""
@@ -585,6 +757,26 @@ class WebSocket:
 
     async def __anext__(self) -> str | bytes:
         """Return the next message (``str`` or ``bytes``); stop on a close."""
+        channel = self._channel
+        if channel is not None and self._state is _ACCEPTED:
+            if self._receiving:
+                raise _concurrent_receive()
+            message = None
+            if self._run < _RUN_LIMIT:
+                message = channel.next_message()
+                if message is not None:
+                    self._run += 1
+            try:
+                while message is None:
+                    self._receiving = True
+                    try:
+                        await self._message_waiter(channel)
+                    finally:
+                        self._receiving = False
+                    message = channel.next_message()
+            except errors.WebSocketDisconnected:
+                raise StopAsyncIteration from None
+            return message
         try:
             self._require_accepted()
             event = await self._receive()
@@ -630,12 +822,31 @@ class WebSocket:
                 return
             yield media
 
+    def _message_waiter(self, channel: EngineChannel) -> Awaitable[None]:
+        """Return what to await before the next message (the fast path).
+
+        Raises:
+            WebSocketDisconnected: The connection is closed; no message is
+                left.
+        """
+        run_is_over = self._run >= _RUN_LIMIT
+        self._run = 1  # the message taken after this await starts a new run
+        if run_is_over:
+            # NOTE(gyrfalcon): Messages that are waiting are taken without
+            #   suspending, so a burst would keep other tasks (this
+            #   connection's writers, other connections) from running until
+            #   it is over. Let them run every _RUN_LIMIT messages, as the
+            #   dict path's queue hops do (more often).
+            return asyncio.sleep(0)
+        if channel.closed:
+            if self._state is not _CLOSED:
+                self._mark_closed(channel.close_code, channel.close_reason)
+            raise errors.WebSocketDisconnected(self._close_code, self._close_reason)
+        return channel.wait_message()
+
     async def _receive(self) -> AsgiEvent:
         if self._receiving:
-            raise errors.OperationNotAllowed(
-                'another coroutine is already waiting for a message on this '
-                'WebSocket; receive calls may not run concurrently'
-            )
+            raise _concurrent_receive()
         self._receiving = True
         try:
             event = await self._receive_event()
@@ -664,6 +875,13 @@ class WebSocket:
             )
         if self._state is _CLOSED:
             raise errors.WebSocketDisconnected(self._close_code, self._close_reason)
+
+
+def _concurrent_receive() -> errors.OperationNotAllowed:
+    return errors.OperationNotAllowed(
+        'another coroutine is already waiting for a message on this '
+        'WebSocket; receive calls may not run concurrently'
+    )
 
 
 def _encode_headers(headers: HeaderArg) -> list[tuple[bytes, bytes]]:

@@ -23,6 +23,9 @@ only when the callables it was given *are* those objects::
 ``dict`` holding ``'receive'`` and ``'send'``, so code that expects every
 extension value to be a dict (as the ASGI spec describes them) keeps working.
 
+Gyrfalcon's own ``WebSocket`` facade (``gyrfalcon.asgi.ws``) takes this path
+by itself; ``docs/topics/fast-path.md`` describes how, and what it saves.
+
 Usage, after the ASGI handshake (``websocket.connect`` received and
 ``websocket.accept`` sent through the normal ``receive``/``send``)::
 
@@ -101,12 +104,18 @@ class EngineChannel(Protocol):
         """
         ...
 
-    async def wait_message(self) -> None:
-        """Wait until a message is queued or the connection is closed.
+    def wait_message(self) -> Awaitable[None]:
+        """Return an awaitable that ends once a message or the close is there.
 
-        Returns at once if either is already the case. Any output collected
-        by the batching rule is written before waiting. Afterwards call
+        ``await channel.wait_message()`` returns at once if a message is
+        queued or the connection is closed already. Any output collected by
+        the batching rule is written before waiting. Afterwards call
         ``next_message()`` again.
+
+        Returns:
+            The awaitable: a future of the server's event loop, so that a
+            waiting connection holds no coroutine frame for it (or an
+            awaitable that is already done).
         """
         ...
 
