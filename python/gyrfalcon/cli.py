@@ -9,9 +9,11 @@ the same command.
 
 The options mirror uvicorn's. Settings of our own that uvicorn's ``Config``
 cannot carry (``--ws-close-timeout``, ``--ws-max-queue-bytes``,
-``--[no-]ws-close-on-app-exit``) are handed to the protocol class through
-environment variables (``GYRFALCON_WS_CLOSE_TIMEOUT``,
-``GYRFALCON_WS_MAX_QUEUE_BYTES``, ``GYRFALCON_WS_CLOSE_ON_APP_EXIT``), which
+``--[no-]ws-close-on-app-exit`` and the compression group's
+``--ws-compression-threshold``, ``--ws-deflate-*``) are handed to the
+protocol class through environment variables (``GYRFALCON_WS_CLOSE_TIMEOUT``,
+``GYRFALCON_WS_MAX_QUEUE_BYTES``, ``GYRFALCON_WS_CLOSE_ON_APP_EXIT``,
+``GYRFALCON_WS_COMPRESSION_THRESHOLD``, ``GYRFALCON_WS_DEFLATE_*``), which
 the class reads when it is imported, so that the processes that
 ``--workers`` and ``--reload`` spawn see them as well.
 """
@@ -24,7 +26,7 @@ import os
 import platform
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .version import __version__
@@ -96,6 +98,21 @@ def _non_negative_int(value: str) -> int:
     if result < 0:
         raise argparse.ArgumentTypeError(f'{value!r} is negative')
     return result
+
+
+def _int_between(low: int, high: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            result = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f'{value!r} is not an integer') from None
+        if not low <= result <= high:
+            raise argparse.ArgumentTypeError(
+                f'{value!r} is not between {low} and {high}'
+            )
+        return result
+
+    return parse
 
 
 def _add_bind_options(parser: argparse.ArgumentParser) -> None:
@@ -218,6 +235,38 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
         'closing, instead of dropping the connection (default: on)',
     )
 
+    group = parser.add_argument_group('compression')
+    group.add_argument(
+        '--ws-per-message-deflate',
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help='negotiate permessage-deflate (RFC 7692) when the client offers it '
+        '(default: on)',
+    )
+    group.add_argument(
+        '--ws-compression-threshold',
+        type=_non_negative_int,
+        help='send messages shorter than this many bytes uncompressed (default: 128)',
+    )
+    group.add_argument(
+        '--ws-deflate-window-bits',
+        type=_int_between(9, 15),
+        help='largest compression window, 9-15, of the server and (when the '
+        'client lets it choose) of the client (default: 12)',
+    )
+    group.add_argument(
+        '--ws-deflate-mem-level',
+        type=_int_between(1, 9),
+        help="zlib memLevel, 1-9, of the server's compressor (default: 5)",
+    )
+    group.add_argument(
+        '--ws-deflate-context-takeover',
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="keep the server's compression window between messages; off "
+        'answers server_no_context_takeover (default: on)',
+    )
+
     group = parser.add_argument_group('HTTP and proxies')
     group.add_argument(
         '--root-path', default='', help="the ASGI 'root_path' of a mounted app"
@@ -330,6 +379,26 @@ def _export_settings(args: argparse.Namespace) -> None:
         os.environ['GYRFALCON_WS_CLOSE_ON_APP_EXIT'] = (
             '1' if args.ws_close_on_app_exit else '0'
         )
+    _export_compression_settings(args)
+
+
+def _export_compression_settings(args: argparse.Namespace) -> None:
+    # The "compression" group; --[no-]ws-per-message-deflate is uvicorn's own
+    # ws_per_message_deflate and goes through its Config instead.
+    if args.ws_compression_threshold is not None:
+        os.environ['GYRFALCON_WS_COMPRESSION_THRESHOLD'] = str(
+            args.ws_compression_threshold
+        )
+    if args.ws_deflate_window_bits is not None:
+        os.environ['GYRFALCON_WS_DEFLATE_WINDOW_BITS'] = str(
+            args.ws_deflate_window_bits
+        )
+    if args.ws_deflate_mem_level is not None:
+        os.environ['GYRFALCON_WS_DEFLATE_MEM_LEVEL'] = str(args.ws_deflate_mem_level)
+    if args.ws_deflate_context_takeover is not None:
+        os.environ['GYRFALCON_WS_DEFLATE_CONTEXT_TAKEOVER'] = (
+            '1' if args.ws_deflate_context_takeover else '0'
+        )
 
 
 def _parse_headers(parser: argparse.ArgumentParser, values: list[str] | None) -> Any:
@@ -366,6 +435,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         ws_max_queue=args.ws_max_queue,
         ws_ping_interval=args.ws_ping_interval or None,
         ws_ping_timeout=args.ws_ping_timeout or None,
+        ws_per_message_deflate=args.ws_per_message_deflate,
         lifespan=args.lifespan,
         reload=args.reload,
         reload_dirs=args.reload_dirs,

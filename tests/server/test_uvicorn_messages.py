@@ -132,15 +132,16 @@ async def test_d1_no_server_or_date_header(ws_class: str) -> None:
     assert 'date' not in headers
 
 
-async def test_d1_permessage_deflate(ws_class: str, ours: bool) -> None:
-    # The engine has no permessage-deflate yet: our class declines the offer
-    # (the connection works uncompressed); uvicorn's classes accept it.
-    async with serve(Recorder(), ws_class) as running:
+@pytest.mark.parametrize('enabled', [True, False])
+async def test_d1_permessage_deflate(ws_class: str, enabled: bool) -> None:
+    # Every class accepts the offer unless ws_per_message_deflate is off
+    # (tests/server/test_deflate.py covers our negotiation in detail).
+    async with serve(Recorder(), ws_class, ws_per_message_deflate=enabled) as running:
         async with connect(
             running.url, extensions=[ClientPerMessageDeflateFactory()]
         ) as client:
             names = [extension.name for extension in client.protocol.extensions]
-    assert ('permessage-deflate' in names) == (not ours)
+    assert ('permessage-deflate' in names) == enabled
 
 
 # --- D2. close before accept -------------------------------------------------

@@ -89,3 +89,31 @@ def env_bool(name: str, default: bool) -> bool:
     if value in ('0', 'false', 'no', 'off'):
         return False
     raise ValueError(f'{name} must be 1 or 0 (true or false), not {value!r}')
+
+
+def env_int(name: str, default: int, low: int = 0, high: int | None = None) -> int:
+    """Read an integer within ``low``..``high`` (inclusive).
+
+    Args:
+        name: The environment variable.
+        default: The value when it is unset or empty.
+        low: The smallest value allowed.
+        high: The largest value allowed, or ``None`` for no bound.
+
+    Returns:
+        The integer.
+
+    Raises:
+        ValueError: The value is not an integer, or is out of range.
+    """
+    value = os.environ.get(name, '').strip()
+    if not value:
+        return default
+    try:
+        result = int(value)
+    except ValueError:
+        raise ValueError(f'{name} must be an integer, not {value!r}') from None
+    if result < low or (high is not None and result > high):
+        bounds = f'at least {low}' if high is None else f'between {low} and {high}'
+        raise ValueError(f'{name} must be {bounds}, not {result}')
+    return result

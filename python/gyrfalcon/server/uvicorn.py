@@ -22,7 +22,8 @@ it (one ``transport.write()`` per batch) while received messages are still
 queued.
 
 Settings come from uvicorn's ``Config`` (``ws_max_size``, ``ws_max_queue``,
-``ws_ping_interval``, ``ws_ping_timeout``, ``root_path``, ``asgi_version``)
+``ws_ping_interval``, ``ws_ping_timeout``, ``ws_per_message_deflate``,
+``root_path``, ``asgi_version``)
 and, for what ``Config`` cannot carry, from class attributes that default to
 environment variables read when this module is imported (so that
 ``--workers`` and ``--reload`` processes see them too):
@@ -31,6 +32,13 @@ environment variables read when this module is imported (so that
 * ``max_queue_bytes``: ``GYRFALCON_WS_MAX_QUEUE_BYTES`` (default 4194304;
   ``0`` or ``none`` for no byte cap);
 * ``close_on_app_exit``: ``GYRFALCON_WS_CLOSE_ON_APP_EXIT`` (default ``1``);
+* permessage-deflate (on unless ``ws_per_message_deflate`` is False):
+  ``compression_threshold``: ``GYRFALCON_WS_COMPRESSION_THRESHOLD`` (bytes,
+  default 128), ``deflate_window_bits``: ``GYRFALCON_WS_DEFLATE_WINDOW_BITS``
+  (9-15, default 12), ``deflate_mem_level``:
+  ``GYRFALCON_WS_DEFLATE_MEM_LEVEL`` (1-9, default 5) and
+  ``deflate_context_takeover``: ``GYRFALCON_WS_DEFLATE_CONTEXT_TAKEOVER``
+  (default ``1``);
 * ``engine_class``: the engine ``gyrfalcon.protocol`` selected
   (``GYRFALCON_ENGINE``).
 
@@ -79,7 +87,7 @@ from ..protocol.common import (
     State,
 )
 from ._channel import CONNECTING, DENYING, FINISHED, OPEN, Channel
-from ._settings import env_bool, env_float, env_limit
+from ._settings import env_bool, env_float, env_int, env_limit
 
 if TYPE_CHECKING:
     from ..protocol import ServerConnection
@@ -193,6 +201,21 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             finish the close handshake. ``False`` aborts the TCP connection
             instead, as uvicorn's classes do (the client sees 1006). Default
             True, or ``GYRFALCON_WS_CLOSE_ON_APP_EXIT``.
+        compression_threshold (int): With permessage-deflate negotiated
+            (uvicorn's ``ws_per_message_deflate``, on by default), messages
+            shorter than this many bytes (UTF-8 bytes for text) are sent
+            uncompressed (default 128, or
+            ``GYRFALCON_WS_COMPRESSION_THRESHOLD``).
+        deflate_window_bits (int): The largest LZ77 window, 9-15, of our
+            compressor (``server_max_window_bits``) and, when the client
+            lets us choose, of the client's (``client_max_window_bits``)
+            (default 12, or ``GYRFALCON_WS_DEFLATE_WINDOW_BITS``).
+        deflate_mem_level (int): zlib ``memLevel`` of our compressor, 1-9
+            (default 5, or ``GYRFALCON_WS_DEFLATE_MEM_LEVEL``).
+        deflate_context_takeover (bool): Keep our compressor's window from
+            one message to the next (better compression, memory held while
+            idle); ``False`` answers ``server_no_context_takeover`` (default
+            True, or ``GYRFALCON_WS_DEFLATE_CONTEXT_TAKEOVER``).
         engine_class (type): The engine's ``ServerConnection`` class; the one
             ``gyrfalcon.protocol`` selected (``GYRFALCON_ENGINE``) unless a
             subclass pins another, e.g.
@@ -258,6 +281,14 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
     close_timeout: float = env_float('GYRFALCON_WS_CLOSE_TIMEOUT', 10.0)
     max_queue_bytes: int | None = env_limit('GYRFALCON_WS_MAX_QUEUE_BYTES', 4 << 20)
     close_on_app_exit: bool = env_bool('GYRFALCON_WS_CLOSE_ON_APP_EXIT', True)
+    # permessage-deflate (RFC 7692), negotiated when uvicorn's
+    # ws_per_message_deflate is on (its default); docs/topics/compression.md.
+    compression_threshold: int = env_int('GYRFALCON_WS_COMPRESSION_THRESHOLD', 128)
+    deflate_window_bits: int = env_int('GYRFALCON_WS_DEFLATE_WINDOW_BITS', 12, 9, 15)
+    deflate_mem_level: int = env_int('GYRFALCON_WS_DEFLATE_MEM_LEVEL', 5, 1, 9)
+    deflate_context_takeover: bool = env_bool(
+        'GYRFALCON_WS_DEFLATE_CONTEXT_TAKEOVER', True
+    )
     engine_class: ClassVar[type[ServerConnection]] = _protocol.ServerConnection
 
     def __init__(
@@ -293,6 +324,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             max_size=config.ws_max_size or None,
             max_queue=config.ws_max_queue or None,
             max_queue_bytes=self.max_queue_bytes,
+            **self._compression_options(config),
         )
         self._buffer = _shared_buffer()
         self._channel: Channel | None = None
@@ -324,6 +356,16 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         self.pending_ping_payload: bytes | None = None
         self.ping_sent_at = 0.0
         self.last_ping_rtt = 0.0
+
+    def _compression_options(self, config: Config) -> dict[str, Any]:
+        # The engine's permessage-deflate keywords; it negotiates in accept().
+        return {
+            'compression': bool(config.ws_per_message_deflate),
+            'compression_threshold': self.compression_threshold,
+            'deflate_window_bits': self.deflate_window_bits,
+            'deflate_mem_level': self.deflate_mem_level,
+            'deflate_no_context_takeover': not self.deflate_context_takeover,
+        }
 
     # --- asyncio protocol interface ------------------------------------------
 
