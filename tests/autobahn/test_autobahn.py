@@ -2,7 +2,8 @@
 
 Each engine gets one run of kosoku against ``gyrfalcon serve`` with the echo
 app (``run.py`` does the work, module-scoped); then every case of the CI
-profile (all cases except 9.*, 12.* and 13.*) is one test item comparing
+profile (all cases except 9.* and the larger compression cases, see
+``run.CI_EXCLUDE``) is one test item comparing
 kosoku's ``behavior``/``behaviorClose`` with ``expected-results.json``.
 
 ``expected-results.json`` holds our bar (``OK``, or ``INFORMATIONAL`` for the
@@ -63,8 +64,8 @@ def verdicts(
 def test_expected_file_covers_the_suite() -> None:
     # Every case id in the file is a real case, each verdict is one that
     # kosoku can produce, and the bar is OK except for informational cases.
-    assert len(EXPECTED) == 301
-    assert not [c for c in EXPECTED if c.startswith(('12.', '13.'))]
+    assert len(EXPECTED) == 517
+    assert len([c for c in EXPECTED if c.startswith(('12.', '13.'))]) == 216
     bars = {autobahn.verdict(v) for v in EXPECTED.values()}
     assert bars == {('OK', 'OK'), ('INFORMATIONAL', 'INFORMATIONAL')}
     informational = [c for c, v in EXPECTED.items() if v['behavior'] == 'INFORMATIONAL']
@@ -72,6 +73,15 @@ def test_expected_file_covers_the_suite() -> None:
     assert set(KNOWN_GAPS) <= set(EXPECTED)
     for gap in KNOWN_GAPS.values():
         assert gap['cause'] and gap['observed'] and gap['fix']
+
+
+def test_profile_includes_compression() -> None:
+    # permessage-deflate is negotiated by default: the CI profile keeps a
+    # slice of every 12.* and 13.* subcategory (RFC 7692 parameter sets).
+    compression = [c for c in CI_CASES if c.startswith(('12.', '13.'))]
+    assert len(compression) == 5 * 5 + 7 * 5
+    subcategories = {c.rpartition('.')[0] for c in compression}
+    assert len(subcategories) == 12
 
 
 def test_profile_ran_every_case(verdicts: dict[str, dict[str, str]]) -> None:
