@@ -527,14 +527,19 @@ def send_and_read_close(port: int, data: bytes) -> tuple[int, str]:
         with contextlib.suppress(ConnectionResetError, BrokenPipeError):
             sock.sendall(data)
         while True:
+            # Skip the data frames before the Close (short, unmasked).
             if len(received) >= 2:
-                length = received[1] & 0x7F
-                assert length < 126 and not received[1] & 0x80, received
-                if len(received) >= 2 + length:
-                    assert received[0] == 0x80 | OP_CLOSE, received
-                    payload = received[2 : 2 + length]
-                    code = struct.unpack('!H', payload[:2])[0]
-                    return code, payload[2:].decode()
+                length, start = received[1], 2
+                if length == 126 and len(received) >= 4:
+                    length, start = struct.unpack('!H', received[2:4])[0], 4
+                assert length < 127, received
+                if len(received) >= start + length:
+                    opcode, payload = received[0], received[start : start + length]
+                    received = received[start + length :]
+                    if opcode == 0x80 | OP_CLOSE:
+                        code = struct.unpack('!H', payload[:2])[0]
+                        return code, payload[2:].decode()
+                    continue
             chunk = sock.recv(65536)
             assert chunk, received
             received += chunk
