@@ -13,6 +13,11 @@ help: ## Show this help
 install: ## Install the package with test and lint extras (builds the Rust engine)
 	$(PYTHON) -m pip install '.[test,lint]'
 
+.PHONY: setup
+setup: ## Install what every test needs: Chromium, chromedriver, redis-server (apt) and the package with its test extra
+	bash scripts/install-test-deps.sh
+	$(PYTHON) -m pip install '.[test]'
+
 .PHONY: build-dev
 build-dev: ## Build the extension in debug mode into the source tree (maturin develop)
 	maturin develop --uv 2>/dev/null || maturin develop
@@ -51,8 +56,8 @@ test-rust: ## Rust tests of the protocol core (no Python needed)
 	cargo test --no-default-features
 
 .PHONY: test-python
-test-python: ## Every Python test (engine tests on both engines)
-	$(PYTEST)
+test-python: ## Every Python test (engine tests on both engines; the Rust engine is required)
+	GYRFALCON_REQUIRE_NATIVE=$${GYRFALCON_REQUIRE_NATIVE:-1} $(PYTEST)
 
 .PHONY: test-python-engine
 test-python-engine: ## Engine and server tests with the pure-Python twin as the default engine

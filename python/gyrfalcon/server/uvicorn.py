@@ -17,8 +17,10 @@ frames, answers pings, validates UTF-8, reassembles messages and queues them;
 it returns a small set of flags that this class acts on. ``receive()`` pops
 messages straight from the engine's queue, with no ``asyncio.Queue`` and no
 Future while a message is waiting; ``send()`` encodes into the engine's output
-buffer and writes it through at once when the connection is idle, or batches
-it (one ``transport.write()`` per batch) while received messages are still
+buffer and writes it through at once when it is the first send of an
+event-loop iteration on an idle connection, or batches it (one
+``transport.write()`` per batch, at the end of the iteration or when the app
+waits for input) after such a send or while received messages are still
 queued.
 
 Settings come from uvicorn's ``Config`` (``ws_max_size``, ``ws_max_queue``,
@@ -690,17 +692,23 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                         engine.send_text(text)
                 except InvalidState:
                     raise self._disconnected() from None
-                # Write through when idle; batch while received messages are
-                # waiting (the app will answer them before it waits again) or
-                # inside a read. Channel.send_text() does the same.
-                if self._in_read or engine.queued_messages:
-                    if engine.writing_paused:
-                        self._flush()
-                    elif not self._flush_scheduled:
-                        self._flush_scheduled = True
-                        self.loop.call_soon(self._deferred_flush)
-                else:
-                    self.transport.write(engine.data_to_send())
+                # The write policy (Channel.send_text() does the same): the
+                # first send of an event-loop iteration on an idle connection
+                # is written through at once (latency); the sends that follow
+                # it in the same iteration, and every send made inside a read
+                # or while received messages wait (the app answers them before
+                # it waits again), are batched into one transport.write() by
+                # the flush scheduled for the end of the iteration, or by the
+                # app's next wait for input. Past the engine's outbound high
+                # water mark the batch is written at once.
+                if not self._flush_scheduled:
+                    self._flush_scheduled = True
+                    self.loop.call_soon(self._deferred_flush)
+                    if not (self._in_read or engine.queued_messages):
+                        self.transport.write(engine.data_to_send())
+                        return
+                if engine.writing_paused:
+                    self._flush()
             elif message_type == 'websocket.close':
                 self._close(message)
             else:
