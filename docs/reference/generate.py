@@ -455,14 +455,16 @@ def _params(args: ast.arguments, drop_first: bool) -> list[str]:
     defaults: list[ast.expr | None] = [None] * (
         len(positional) - len(args.defaults)
     ) + list(args.defaults)
-    params = [one(a, d) for a, d in zip(positional, defaults)]
+    params = [one(a, d) for a, d in zip(positional, defaults, strict=True)]
     if args.posonlyargs:
         params.insert(len(args.posonlyargs), '/')
     if args.vararg is not None:
         params.append(one(args.vararg, None, '*'))
     elif args.kwonlyargs:
         params.append('*')
-    params += [one(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults)]
+    params += [
+        one(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True)
+    ]
     if args.kwarg is not None:
         params.append(one(args.kwarg, None, '**'))
     if drop_first and params and params[0] not in ('/', '*'):
@@ -1198,7 +1200,15 @@ def generate() -> dict[str, str]:
     Returns:
         A map of file name (relative to ``docs/reference/``) to Markdown.
     """
-    sys.path.insert(0, str(PACKAGE.parent))
+    if str(PACKAGE.parent) not in sys.path:
+        sys.path.insert(0, str(PACKAGE.parent))
+    import gyrfalcon
+
+    if Path(gyrfalcon.__file__).resolve().parent != PACKAGE:
+        raise SystemExit(
+            f'gyrfalcon was imported from {gyrfalcon.__file__}, not from '
+            f'{PACKAGE}: run with PYTHONPATH={PACKAGE.parent}'
+        )
     registry = Registry()
     _DOCUMENTED.clear()
     for page in PAGES:
