@@ -545,6 +545,8 @@ def class_signature(cls: type) -> str | None:
             continue
         if klass is object:
             return f'class {cls.__name__}()'
+        if issubclass(klass, BaseException) and klass.__module__ == 'builtins':
+            return f'class {cls.__name__}(*args)'
         node = function_node(init)
         if node is not None:
             return node_signature(node, f'class {cls.__name__}', True)
@@ -1024,8 +1026,33 @@ class PageWriter:
             return
         if external:
             return
+        self.class_attributes(cls)
         for name, value, owner in members(item):
             self.member(item, name, value, owner)
+
+    def class_attributes(self, cls: type) -> None:
+        """List public class-level data with its declared type (not its value)."""
+        node = class_node(cls)
+        declared = assignments(node.body) if node else {}
+        shown = []
+        for name, value in vars(cls).items():
+            if (
+                name.startswith('_')
+                or callable(value)
+                or inspect.isdatadescriptor(value)
+            ):
+                continue
+            if isinstance(value, (staticmethod, classmethod)):
+                continue
+            found = declared.get(name)
+            text = f'`{name}`'
+            if found is not None and found.annotation:
+                text = f'`{name}: {found.annotation}`'
+            if found is not None and found.doc:
+                text += ': ' + self.md.inline(summary(found.doc))
+            shown.append(f'- {text}')
+        if shown:
+            self.emit('**Class attributes:**', '', *shown, '')
 
     def enum(self, cls: type[enum.Enum]) -> None:
         node = class_node(cls)
