@@ -83,5 +83,9 @@ autobahn: ## Autobahn|Testsuite (kosoku): every case, 9.* 12.* 13.* too, on both
 fuzz: ## Run each cargo-fuzz target for FUZZ_SECONDS (default 60) on nightly
 	bash rust/fuzz/run.sh $${FUZZ_SECONDS:-60}
 
+.PHONY: docs
+docs: ## Regenerate the API reference (docs/reference/*.md) from docstrings
+	PYTHONPATH=python $(PYTHON) docs/reference/generate.py
+
 .PHONY: all
 all: format lint test ## Format, lint and test
