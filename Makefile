@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 PYTHON ?= python3
 PYTEST ?= $(PYTHON) -m pytest
-SOURCES_PY := python/gyrfalcon tests benchmarks
+SOURCES_PY := python/gyrfalcon tests benchmarks docs/reference/generate.py
 
 .PHONY: help
 help: ## Show this help

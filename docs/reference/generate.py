@@ -1221,6 +1221,33 @@ def index(layout: dict[str, list[tuple[Section, list[Item]]]]) -> str:
     return '\n'.join(out) + '\n'
 
 
+def stale_sources(imported: Path) -> list[str]:
+    """List the sources of ``imported`` that differ from this tree's.
+
+    The pages describe the package that is imported; that may be an
+    installed copy (CI installs the checkout with pip) as long as its Python
+    sources and stub are this tree's.
+
+    Args:
+        imported: The directory ``gyrfalcon`` was imported from.
+
+    Returns:
+        The relative paths that are missing or different there; empty when
+        ``imported`` is this tree or an exact copy of its sources.
+    """
+    if imported == PACKAGE:
+        return []
+    stale = []
+    for path in sorted(PACKAGE.rglob('*.py*')):
+        if path.suffix not in ('.py', '.pyi'):
+            continue
+        relative = path.relative_to(PACKAGE)
+        copy = imported / relative
+        if not copy.is_file() or copy.read_bytes() != path.read_bytes():
+            stale.append(str(relative))
+    return stale
+
+
 def generate() -> dict[str, str]:
     """Render every page.
 
@@ -1231,10 +1258,12 @@ def generate() -> dict[str, str]:
         sys.path.insert(0, str(PACKAGE.parent))
     import gyrfalcon
 
-    if Path(gyrfalcon.__file__).resolve().parent != PACKAGE:
+    stale = stale_sources(Path(gyrfalcon.__file__).resolve().parent)
+    if stale:
         raise SystemExit(
-            f'gyrfalcon was imported from {gyrfalcon.__file__}, not from '
-            f'{PACKAGE}: run with PYTHONPATH={PACKAGE.parent}'
+            f'gyrfalcon was imported from {gyrfalcon.__file__}, whose sources '
+            f'differ from {PACKAGE} ({", ".join(stale[:5])}): run with '
+            f'PYTHONPATH={PACKAGE.parent}, or reinstall'
         )
     registry = Registry()
     _DOCUMENTED.clear()
