@@ -273,4 +273,3 @@ async def test_b20_message_ends_mid_sequence(server, bystander, memory) -> None:
     )
     await expect_close(client, 1007)
     await still_served(server, bystander)
-

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import asyncio
 import http
+import re
 from typing import Any
 
 import httptools
@@ -61,6 +62,8 @@ from ._settings import env_float, env_positive_int
 __all__ = ['HttpToolsProtocol']
 
 _HEAD, _BODY, _PASS, _DISCARD = 0, 1, 2, 3
+
+_METHOD = re.compile(rb"[!#$%&'*+.^_`|~0-9A-Za-z-]*")
 
 _LINGER = 2.0
 """Seconds to keep reading (and discarding) after a limit response."""
@@ -113,6 +116,7 @@ class HttpToolsProtocol(_UvicornHttpToolsProtocol):
         self._scanned = 0  # bytes of _head already scanned
         self._line_start = 0  # offset of the current line in _head
         self._lines = 0  # complete lines of the head (request line included)
+        self._method_done = False  # the method token was checked
         self._body_left = 0  # body bytes to feed in _BODY mode
         self._in_message = False  # httptools is inside a request
         self._completed = False  # a request completed during the last feed
@@ -224,6 +228,8 @@ class HttpToolsProtocol(_UvicornHttpToolsProtocol):
         # The end offset of the head (after its blank line), or None.
         head = self._head
         pos = self._scanned
+        if not self._method_done and not self._check_method(pos):
+            return None
         size = len(head)
         while True:
             newline = head.find(b'\n', pos)
@@ -247,6 +253,18 @@ class HttpToolsProtocol(_UvicornHttpToolsProtocol):
                 return None
             self._line_start = pos = newline + 1
 
+    def _check_method(self, pos: int) -> bool:
+        # Refuse at once what cannot start a request (raw frames, TLS to a
+        # plain port) rather than wait for a line that never ends.
+        head = self._head
+        space = head.find(b' ', pos)
+        end = len(head) if space < 0 else space
+        if _METHOD.fullmatch(head, pos, end) is None:
+            self._reject(400, 'invalid HTTP request line')
+            return False
+        self._method_done = space >= 0
+        return True
+
     def _check_line(self, length: int) -> bool:
         if self._mode != _HEAD:
             return False
@@ -262,6 +280,7 @@ class HttpToolsProtocol(_UvicornHttpToolsProtocol):
     def _reset_head(self) -> None:
         self._head = bytearray()
         self._scanned = self._line_start = self._lines = 0
+        self._method_done = False
 
     def _on_head(self, raw: bytes, rest: memoryview) -> memoryview:
         # Feed a complete head; decide how to read what follows it.
@@ -322,10 +341,9 @@ class HttpToolsProtocol(_UvicornHttpToolsProtocol):
         return True
 
     def _bad_request(self) -> None:
-        message = 'Invalid HTTP request received.'
-        self.logger.warning(message)
-        self._mode = _DISCARD
-        self.send_400_response(message)
+        # httptools refused the request (uvicorn answers the same 400, but
+        # closes at once: unread input would reset the connection).
+        self._reject(400, 'invalid HTTP request')
 
     def _upgrade(self, head: bytes, rest: bytes) -> None:
         # uvicorn's handle_websocket_upgrade(), with the head as received and
