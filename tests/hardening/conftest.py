@@ -31,7 +31,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent.parent / 'server'))
 
-from ws_peers import GUARD, OP_CLOSE, RawClient  # noqa: E402
+from ws_peers import GUARD, OP_CLOSE, RawClient
 
 HERE = Path(__file__).parent
 RUNNING = re.compile(r'Uvicorn running on http://127\.0\.0\.1:(\d+)')

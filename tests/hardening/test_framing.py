@@ -22,7 +22,6 @@ import struct
 from typing import Any
 
 import pytest
-from conftest import MAX_SIZE, MIB, Server, open_client, recv_close, still_served
 from ws_peers import (
     OP_BINARY,
     OP_CLOSE,
@@ -32,6 +31,8 @@ from ws_peers import (
     OP_TEXT,
     RawClient,
 )
+
+from conftest import MAX_SIZE, MIB, Server, open_client, recv_close, still_served
 
 pytestmark = pytest.mark.network
 

@@ -19,6 +19,8 @@ import json
 import os
 
 import pytest
+from ws_peers import GUARD, RawClient, upgrade_request
+
 from conftest import (
     Server,
     open_client,
@@ -26,7 +28,6 @@ from conftest import (
     start_server,
     still_served,
 )
-from ws_peers import GUARD, RawClient, upgrade_request
 
 pytestmark = pytest.mark.network
 
@@ -54,7 +55,7 @@ async def test_d29_slowloris_head_is_closed(server, bystander, memory) -> None:
         client.write(data[sent : sent + 1])
         try:
             answer = await asyncio.wait_for(client.reader.read(65536), 0.2)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             continue
         break
     assert sent < len(data) - 2, 'the whole head was accepted'
