@@ -19,9 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from hardening_server import start_server
 from ws_peers import RawClient
-
-from conftest import start_server
 
 
 async def measure(count: int, flags: list[str]) -> None:

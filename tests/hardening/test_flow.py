@@ -15,9 +15,8 @@ import asyncio
 import time
 
 import pytest
+from hardening_server import MIB, open_client, raw_client, still_served
 from ws_peers import OP_CLOSE, OP_PONG
-
-from conftest import MIB, open_client, raw_client, still_served
 
 pytestmark = pytest.mark.network
 

@@ -22,6 +22,14 @@ import struct
 from typing import Any
 
 import pytest
+from hardening_server import (
+    MAX_SIZE,
+    MIB,
+    Server,
+    open_client,
+    recv_close,
+    still_served,
+)
 from ws_peers import (
     OP_BINARY,
     OP_CLOSE,
@@ -31,8 +39,6 @@ from ws_peers import (
     OP_TEXT,
     RawClient,
 )
-
-from conftest import MAX_SIZE, MIB, Server, open_client, recv_close, still_served
 
 pytestmark = pytest.mark.network
 

@@ -19,15 +19,14 @@ import json
 import os
 
 import pytest
-from ws_peers import GUARD, RawClient, upgrade_request
-
-from conftest import (
+from hardening_server import (
     Server,
     open_client,
     raw_client,
     start_server,
     still_served,
 )
+from ws_peers import GUARD, RawClient, upgrade_request
 
 pytestmark = pytest.mark.network
 

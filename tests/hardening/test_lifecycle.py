@@ -18,9 +18,15 @@ import asyncio
 import signal
 
 import pytest
+from hardening_server import (
+    MIB,
+    Server,
+    open_client,
+    raw_client,
+    start_server,
+    still_served,
+)
 from ws_peers import GUARD, RawClient
-
-from conftest import MIB, Server, open_client, raw_client, start_server, still_served
 
 pytestmark = pytest.mark.network
 

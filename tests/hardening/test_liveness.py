@@ -14,10 +14,9 @@ import os
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from hardening_server import MAX_SIZE, MIB, Server, open_client, start_server
 from websockets.asyncio.client import ClientConnection, connect
 from ws_peers import OP_BINARY, OP_CLOSE, OP_PING, RawClient
-
-from conftest import MAX_SIZE, MIB, Server, open_client, start_server
 
 pytestmark = pytest.mark.network
 
