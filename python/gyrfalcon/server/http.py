@@ -36,6 +36,10 @@ when this module is imported (``gyrfalcon serve`` sets them from its
 The WebSocket protocol class applies the same line and count limits when it
 runs under uvicorn's own HTTP classes (``uvicorn app:app --ws ...``).
 
+TODO(gyrfalcon): there is no h11 twin yet. Without httptools,
+``gyrfalcon serve`` falls back to uvicorn's ``auto`` HTTP class, which has
+none of the limits above (the engine's head limits still apply to upgrades).
+
 Every request whose head starts at the beginning of a socket read is gated,
 which is every request except one pipelined in the same read behind a
 request with a chunked body: that one goes to httptools as it is (without
