@@ -60,8 +60,8 @@ test-python: ## Every Python test (engine tests on both engines; the Rust engine
 	GYRFALCON_REQUIRE_NATIVE=$${GYRFALCON_REQUIRE_NATIVE:-1} $(PYTEST)
 
 .PHONY: test-python-engine
-test-python-engine: ## Engine and server tests with the pure-Python twin as the default engine
-	GYRFALCON_ENGINE=python $(PYTEST) tests/engine tests/server
+test-python-engine: ## Engine, server and hardening tests with the pure-Python twin as the default engine
+	GYRFALCON_ENGINE=python $(PYTEST) tests/engine tests/server tests/hardening
 
 .PHONY: test
 test: test-rust test-python ## Every test, Rust and Python
