@@ -2,7 +2,7 @@
 .DEFAULT_GOAL := help
 PYTHON ?= python3
 PYTEST ?= $(PYTHON) -m pytest
-SOURCES_PY := python/gyrfalcon tests benchmarks
+SOURCES_PY := python/gyrfalcon tests benchmarks docs/reference/generate.py
 
 .PHONY: help
 help: ## Show this help
@@ -12,6 +12,11 @@ help: ## Show this help
 .PHONY: install
 install: ## Install the package with test and lint extras (builds the Rust engine)
 	$(PYTHON) -m pip install '.[test,lint]'
+
+.PHONY: setup
+setup: ## Install what every test needs: Chromium, chromedriver, redis-server (apt) and the package with its test extra
+	bash scripts/install-test-deps.sh
+	$(PYTHON) -m pip install '.[test]'
 
 .PHONY: build-dev
 build-dev: ## Build the extension in debug mode into the source tree (maturin develop)
@@ -51,12 +56,12 @@ test-rust: ## Rust tests of the protocol core (no Python needed)
 	cargo test --no-default-features
 
 .PHONY: test-python
-test-python: ## Every Python test (engine tests on both engines)
-	$(PYTEST)
+test-python: ## Every Python test (engine tests on both engines; the Rust engine is required)
+	GYRFALCON_REQUIRE_NATIVE=$${GYRFALCON_REQUIRE_NATIVE:-1} $(PYTEST)
 
 .PHONY: test-python-engine
-test-python-engine: ## Engine and server tests with the pure-Python twin as the default engine
-	GYRFALCON_ENGINE=python $(PYTEST) tests/engine tests/server
+test-python-engine: ## Engine, server and hardening tests with the pure-Python twin as the default engine
+	GYRFALCON_ENGINE=python $(PYTEST) tests/engine tests/server tests/hardening
 
 .PHONY: test
 test: test-rust test-python ## Every test, Rust and Python
@@ -77,6 +82,10 @@ autobahn: ## Autobahn|Testsuite (kosoku): every case, 9.* 12.* 13.* too, on both
 .PHONY: fuzz
 fuzz: ## Run each cargo-fuzz target for FUZZ_SECONDS (default 60) on nightly
 	bash rust/fuzz/run.sh $${FUZZ_SECONDS:-60}
+
+.PHONY: docs
+docs: ## Regenerate the API reference (docs/reference/*.md) from docstrings
+	PYTHONPATH=python $(PYTHON) docs/reference/generate.py
 
 .PHONY: all
 all: format lint test ## Format, lint and test

@@ -16,6 +16,14 @@ protocol class through environment variables (``GYRFALCON_WS_CLOSE_TIMEOUT``,
 ``GYRFALCON_WS_COMPRESSION_THRESHOLD``, ``GYRFALCON_WS_DEFLATE_*``), which
 the class reads when it is imported, so that the processes that
 ``--workers`` and ``--reload`` spawn see them as well.
+
+The HTTP protocol class is ``gyrfalcon.server.http:HttpToolsProtocol``
+(uvicorn's httptools class with a request-head timeout and head limits, which
+hands the upgrade request to the WebSocket class as received) unless
+``--http`` names another or httptools is not installed. The flags of the
+``limits`` group go to both classes through ``GYRFALCON_HTTP_*`` and
+``GYRFALCON_WS_*`` environment variables; ``docs/topics/security.md`` lists
+every limit.
 """
 
 from __future__ import annotations
@@ -35,6 +43,9 @@ __all__ = ['DEFAULT_WS', 'build_parser', 'main']
 
 DEFAULT_WS = 'gyrfalcon.server.uvicorn:WebSocketProtocol'
 """The WebSocket protocol class ``gyrfalcon serve`` passes to uvicorn."""
+
+DEFAULT_HTTP = 'gyrfalcon.server.http:HttpToolsProtocol'
+"""The HTTP protocol class ``gyrfalcon serve`` uses when httptools is installed."""
 
 DEMO_APP = 'gyrfalcon.demo:app'
 
@@ -97,6 +108,13 @@ def _non_negative_int(value: str) -> int:
         raise argparse.ArgumentTypeError(f'{value!r} is not an integer') from None
     if result < 0:
         raise argparse.ArgumentTypeError(f'{value!r} is negative')
+    return result
+
+
+def _positive_int(value: str) -> int:
+    result = _non_negative_int(value)
+    if result == 0:
+        raise argparse.ArgumentTypeError(f'{value!r} is not positive')
     return result
 
 
@@ -173,9 +191,8 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         '--http',
-        default='auto',
         help='HTTP protocol: auto, h11, httptools or an import string '
-        '(default: auto, which prefers httptools)',
+        f'(default: {DEFAULT_HTTP}, or auto when httptools is not installed)',
     )
     group.add_argument(
         '--ws',
@@ -330,6 +347,65 @@ def _add_serve_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument('--ssl-keyfile', help='TLS key file (serves https and wss)')
     group.add_argument('--ssl-certfile', help='TLS certificate file')
 
+    _add_limit_options(parser)
+
+
+def _add_limit_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(
+        'limits', 'see docs/topics/security.md for what a client sees at each limit'
+    )
+    group.add_argument(
+        '--http-head-timeout',
+        type=_non_negative_float,
+        help='seconds a request head may take from its first byte; 0 for no '
+        'limit (default: 10.0)',
+    )
+    group.add_argument(
+        '--http-max-request-line',
+        type=_positive_int,
+        help='longest request line in bytes, else HTTP 414 (default: 8192)',
+    )
+    group.add_argument(
+        '--http-max-header-line',
+        type=_positive_int,
+        help='longest header line in bytes, else HTTP 431 (default: 8192)',
+    )
+    group.add_argument(
+        '--http-max-headers',
+        type=_positive_int,
+        help='most header lines in a request, else HTTP 431 (default: 128)',
+    )
+    group.add_argument(
+        '--http-max-head-size',
+        type=_positive_int,
+        help='most bytes in a request head, else HTTP 431 (default: 65536)',
+    )
+    group.add_argument(
+        '--ws-allowed-origins',
+        action='append',
+        metavar='ORIGINS',
+        help='comma-separated Origin allow-list (https://example.com, '
+        "https://*.example.com, 'null', and 'none' for no Origin header); "
+        'others get HTTP 403 (repeatable; default: no check)',
+    )
+    group.add_argument(
+        '--ws-max-connections',
+        type=_non_negative_int,
+        help='most open WebSocket connections per worker, else HTTP 503; 0 for '
+        'no limit (default: 0)',
+    )
+    group.add_argument(
+        '--ws-max-frame-size',
+        type=_non_negative_int,
+        help='largest frame payload in bytes, else close 1009; 0 for only '
+        '--ws-max-size (default: 0)',
+    )
+    group.add_argument(
+        '--ws-max-fragments',
+        type=_non_negative_int,
+        help='most frames per message, else close 1009; 0 for no limit (default: 0)',
+    )
+
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``gyrfalcon`` command.
@@ -379,7 +455,44 @@ def _export_settings(args: argparse.Namespace) -> None:
         os.environ['GYRFALCON_WS_CLOSE_ON_APP_EXIT'] = (
             '1' if args.ws_close_on_app_exit else '0'
         )
+    _export_limits(args)
     _export_compression_settings(args)
+
+
+def _export_limits(args: argparse.Namespace) -> None:
+    # The "limits" group: GYRFALCON_HTTP_* for gyrfalcon.server.http (and the
+    # engine's head limits), GYRFALCON_WS_* for the WebSocket class.
+    numbers = {
+        'http_head_timeout': 'GYRFALCON_HTTP_HEAD_TIMEOUT',
+        'http_max_request_line': 'GYRFALCON_HTTP_MAX_REQUEST_LINE',
+        'http_max_header_line': 'GYRFALCON_HTTP_MAX_HEADER_LINE',
+        'http_max_headers': 'GYRFALCON_HTTP_MAX_HEADERS',
+        'http_max_head_size': 'GYRFALCON_HTTP_MAX_HEAD_SIZE',
+        'ws_max_connections': 'GYRFALCON_WS_MAX_CONNECTIONS',
+        'ws_max_frame_size': 'GYRFALCON_WS_MAX_FRAME_SIZE',
+        'ws_max_fragments': 'GYRFALCON_WS_MAX_FRAGMENTS',
+    }
+    for name, variable in numbers.items():
+        value = getattr(args, name)
+        if value is not None:
+            os.environ[variable] = repr(value)
+    if args.ws_allowed_origins:
+        from .server._origins import OriginPolicy
+
+        origins = [
+            item.strip()
+            for value in args.ws_allowed_origins
+            for item in value.split(',')
+            if item.strip()
+        ]
+        OriginPolicy(origins)  # ValueError for an invalid entry, before serving
+        os.environ['GYRFALCON_WS_ALLOWED_ORIGINS'] = ','.join(origins)
+
+
+def _default_http() -> str:
+    if importlib.util.find_spec('httptools') is None:
+        return 'auto'
+    return DEFAULT_HTTP
 
 
 def _export_compression_settings(args: argparse.Namespace) -> None:
@@ -421,7 +534,10 @@ def _run(app: str, **kwargs: Any) -> int:
 
 
 def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    _export_settings(args)
+    try:
+        _export_settings(args)
+    except ValueError as ex:
+        parser.error(str(ex))
     return _run(
         args.app,
         host=args.host,
@@ -429,7 +545,7 @@ def _serve(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         uds=args.uds,
         fd=args.fd,
         loop=args.loop,
-        http=args.http,
+        http=args.http or _default_http(),
         ws=args.ws,
         ws_max_size=args.ws_max_size,
         ws_max_queue=args.ws_max_queue,
@@ -479,6 +595,7 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         uds=args.uds,
         fd=args.fd,
         log_level=args.log_level,
+        http=_default_http(),
         ws=DEFAULT_WS,
     )
 

@@ -247,3 +247,41 @@ async def test_writes_are_batched_while_messages_are_queued(
             assert len(writes) == 50
         client.send_close()
         await client.recv_close()
+
+
+async def test_a_push_burst_is_written_in_one_go(
+    ws_class: str, ours: bool, peers: Peers
+) -> None:
+    # An app that pushes without waiting for input (a feed): the first send
+    # of the burst is written at once, the rest of the same event-loop
+    # iteration is batched (ours); uvicorn's classes write each frame.
+    written: list[int] = []
+    go = asyncio.Event()
+    done = asyncio.Event()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await receive()
+        await send({'type': 'websocket.accept'})
+        await go.wait()
+        await send({'type': 'websocket.send', 'text': 'first'})
+        # Written through before the app suspends.
+        written.append(len(writes))
+        for i in range(99):
+            await send({'type': 'websocket.send', 'text': f'push {i}'})
+        await done.wait()
+
+    async with serve(app, ws_class) as running:
+        client = await peers.connect(running.port)
+        protocol = await running.connection()
+        writes = count_writes(protocol.transport)
+        go.set()
+        assert await client.recv_message() == 'first'
+        got = [await client.recv_message() for _ in range(99)]
+        assert got == [f'push {i}' for i in range(99)]
+        count = len(writes)
+        done.set()
+    if ours:
+        assert written == [1]
+        assert count == 2
+    else:
+        assert count == 100

@@ -534,7 +534,7 @@ class Response:
     )
     content_length: str | int | None = fmt.header_property(
         'Content-Length',
-        'The ``Content-Length`` header. The app sets it for ``text``, '
+        'The ``Content-Length`` header.\n\nThe app sets it for ``text``, '
         '``data`` and ``media`` bodies; set it for a ``stream`` or a HEAD '
         'response.',
     )
@@ -545,8 +545,9 @@ class Response:
     )
     content_range: str | tuple[Any, ...] | None = fmt.header_property(
         'Content-Range',
-        'The ``Content-Range`` header, from ``(start, end, length[, unit])`` '
-        "(RFC 9110 §14.4); *end* is inclusive and *length* may be ``'*'``.",
+        'The ``Content-Range`` header (RFC 9110 §14.4).\n\n'
+        'Set it from ``(start, end, length[, unit])``; *end* is inclusive '
+        "and *length* may be ``'*'``.",
         fmt.format_range,
     )
     content_type: str | None = fmt.header_property(
@@ -555,8 +556,8 @@ class Response:
     )
     downloadable_as: str | None = fmt.header_property(
         'Content-Disposition',
-        'A ``Content-Disposition: attachment`` header for the given filename '
-        '(RFC 6266); non-ASCII names use ``filename*``.',
+        'A ``Content-Disposition: attachment`` header (RFC 6266).\n\n'
+        'Set it to a filename; non-ASCII names use ``filename*``.',
         fmt.attachment,
     )
     viewable_as: str | None = fmt.header_property(

@@ -41,6 +41,13 @@ class MissingDependencyHandler(BinaryBaseHandlerWS):
         )
 
     def _raise(self, *args: Any, **kwargs: Any) -> NoReturn:
+        """Raise ``RuntimeError``: the library this handler needs is missing.
+
+        ``serialize()`` and ``deserialize()`` are both this method.
+
+        Raises:
+            RuntimeError: Always, naming the library and how to install it.
+        """
         raise RuntimeError(self._msg)
 
     serialize = deserialize = _raise

@@ -104,16 +104,16 @@ class Channel(dict[str, Any]):
             #   OPEN and no disconnect was seen, so the phase is only checked
             #   once the engine refused.
             raise self._refused('send_text') from None
-        # PERF(gyrfalcon): WebSocketProtocol._after_send(), inlined.
+        # PERF(gyrfalcon): WebSocketProtocol.send()'s write policy, inlined.
         protocol = self._protocol
-        if protocol._in_read or engine.queued_messages:
-            if engine.writing_paused:
-                protocol._flush()
-            elif not protocol._flush_scheduled:
-                protocol._flush_scheduled = True
-                protocol.loop.call_soon(protocol._deferred_flush)
-        else:
-            protocol.transport.write(engine.data_to_send())
+        if not protocol._flush_scheduled:
+            protocol._flush_scheduled = True
+            protocol.loop.call_soon(protocol._deferred_flush)
+            if not (protocol._in_read or engine.queued_messages):
+                protocol.transport.write(engine.data_to_send())
+                return
+        if engine.writing_paused:
+            protocol._flush()
 
     def send_binary(self, data: bytes | bytearray | memoryview) -> None:
         """Queue a BINARY message (see ``EngineChannel.send_binary``)."""
@@ -123,14 +123,14 @@ class Channel(dict[str, Any]):
         except InvalidState:
             raise self._refused('send_binary') from None
         protocol = self._protocol
-        if protocol._in_read or engine.queued_messages:
-            if engine.writing_paused:
-                protocol._flush()
-            elif not protocol._flush_scheduled:
-                protocol._flush_scheduled = True
-                protocol.loop.call_soon(protocol._deferred_flush)
-        else:
-            protocol.transport.write(engine.data_to_send())
+        if not protocol._flush_scheduled:
+            protocol._flush_scheduled = True
+            protocol.loop.call_soon(protocol._deferred_flush)
+            if not (protocol._in_read or engine.queued_messages):
+                protocol.transport.write(engine.data_to_send())
+                return
+        if engine.writing_paused:
+            protocol._flush()
 
     def _refused(self, method: str) -> Exception:
         protocol = self._protocol

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import os
 
-__all__ = ['env_bool', 'env_float', 'env_limit']
+__all__ = [
+    'env_bool',
+    'env_float',
+    'env_int',
+    'env_limit',
+    'env_list',
+    'env_positive_int',
+]
 
 
 def env_float(name: str, default: float) -> float:
@@ -89,6 +96,47 @@ def env_bool(name: str, default: bool) -> bool:
     if value in ('0', 'false', 'no', 'off'):
         return False
     raise ValueError(f'{name} must be 1 or 0 (true or false), not {value!r}')
+
+
+def env_positive_int(name: str, default: int) -> int:
+    """Read a positive whole number (a count or a size in bytes).
+
+    Args:
+        name: The environment variable.
+        default: The value when it is unset or empty.
+
+    Returns:
+        The number.
+
+    Raises:
+        ValueError: The value is not a positive integer.
+    """
+    value = os.environ.get(name, '').strip()
+    if not value:
+        return default
+    try:
+        result = int(value)
+    except ValueError:
+        raise ValueError(f'{name} must be a positive integer, not {value!r}') from None
+    if result < 1:
+        raise ValueError(f'{name} must be positive')
+    return result
+
+
+def env_list(name: str) -> tuple[str, ...] | None:
+    """Read a comma-separated list; unset or empty means ``None``.
+
+    Args:
+        name: The environment variable.
+
+    Returns:
+        The stripped, non-empty items, or ``None`` when the variable is unset
+        or blank.
+    """
+    value = os.environ.get(name, '').strip()
+    if not value:
+        return None
+    return tuple(item.strip() for item in value.split(',') if item.strip())
 
 
 def env_int(name: str, default: int, low: int = 0, high: int | None = None) -> int:

@@ -49,11 +49,12 @@ and so does the disconnect message: ``receive()`` returns
 through ``receive()`` or ``next_message()``. The two paths share one queue
 and may be mixed freely.
 
-Writes through the channel follow the server's batching rule: while more
-received messages are waiting, output is collected and written with one
-``transport.write()`` (when the app next waits for a message, or on the next
-event-loop iteration at the latest); when nothing is waiting, each message is
-written through at once.
+Writes through the channel follow the server's batching rule: the first
+send of an event-loop iteration on an idle connection is written through at
+once; the sends that follow it in the same iteration, and every send while
+received messages are waiting, are collected and written with one
+``transport.write()`` (when the app next waits for a message, or at the end
+of the event-loop iteration at the latest).
 """
 
 from __future__ import annotations

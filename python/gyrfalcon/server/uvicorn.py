@@ -17,8 +17,10 @@ frames, answers pings, validates UTF-8, reassembles messages and queues them;
 it returns a small set of flags that this class acts on. ``receive()`` pops
 messages straight from the engine's queue, with no ``asyncio.Queue`` and no
 Future while a message is waiting; ``send()`` encodes into the engine's output
-buffer and writes it through at once when the connection is idle, or batches
-it (one ``transport.write()`` per batch) while received messages are still
+buffer and writes it through at once when it is the first send of an
+event-loop iteration on an idle connection, or batches it (one
+``transport.write()`` per batch, at the end of the iteration or when the app
+waits for input) after such a send or while received messages are still
 queued.
 
 Settings come from uvicorn's ``Config`` (``ws_max_size``, ``ws_max_queue``,
@@ -59,6 +61,7 @@ import logging
 import random
 import struct
 import threading
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
@@ -87,7 +90,15 @@ from ..protocol.common import (
     State,
 )
 from ._channel import CONNECTING, DENYING, FINISHED, OPEN, Channel
-from ._settings import env_bool, env_float, env_int, env_limit
+from ._origins import origin_policy
+from ._settings import (
+    env_bool,
+    env_float,
+    env_int,
+    env_limit,
+    env_list,
+    env_positive_int,
+)
 
 if TYPE_CHECKING:
     from ..protocol import ServerConnection
@@ -172,6 +183,12 @@ def _shared(value: _T) -> _T:
     return shared
 
 
+# Open WebSocket connections per server (ServerState), for max_connections.
+_open_connections: weakref.WeakKeyDictionary[Any, list[int]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
 class WebSocketProtocol(asyncio.BufferedProtocol):
     """A uvicorn WebSocket protocol class on the Gyrfalcon engine.
 
@@ -220,6 +237,26 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             ``gyrfalcon.protocol`` selected (``GYRFALCON_ENGINE``) unless a
             subclass pins another, e.g.
             ``gyrfalcon.protocol.load_engine('python').ServerConnection``.
+        allowed_origins (tuple[str, ...] | None): The Origin allow-list
+            (``https://example.com``, ``https://*.example.com``, ``null``,
+            ``none`` for a missing Origin; see ``gyrfalcon.server._origins``);
+            a handshake from another origin gets HTTP 403 before the app
+            runs. ``None`` (the default) checks nothing. Default
+            ``GYRFALCON_WS_ALLOWED_ORIGINS`` (comma-separated).
+        max_connections (int | None): Most open WebSocket connections per
+            server (per worker process); past it a handshake gets HTTP 503
+            before the app runs. Default ``None`` (no limit) or
+            ``GYRFALCON_WS_MAX_CONNECTIONS``.
+        max_frame_size (int | None): The engine's ``max_frame_size`` (close
+            1009 past it). Default ``None`` or ``GYRFALCON_WS_MAX_FRAME_SIZE``.
+        max_fragments (int | None): The engine's ``max_fragments`` (close
+            1009 past it). Default ``None`` or ``GYRFALCON_WS_MAX_FRAGMENTS``.
+        max_request_line (int): The engine's ``max_request_line`` (414).
+            Default 8192 or ``GYRFALCON_HTTP_MAX_REQUEST_LINE``.
+        max_header_line (int): The engine's ``max_header_line`` (431).
+            Default 8192 or ``GYRFALCON_HTTP_MAX_HEADER_LINE``.
+        max_headers (int): The engine's ``max_headers`` (431). Default 128
+            or ``GYRFALCON_HTTP_MAX_HEADERS``.
         transport: The asyncio transport.
         scope (dict | None): The ASGI scope, once the request was parsed.
         close_timer: The timer that gives up on the peer's Close frame;
@@ -237,6 +274,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
     __slots__ = (
         '__dict__',
         '_abort_handle',
+        '_admitted',
         '_asgi_receive',
         '_asgi_send',
         '_buffer',
@@ -250,6 +288,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         '_flush_scheduled',
         '_in_read',
         '_lost',
+        '_open_count',
         '_phase',
         '_read_paused',
         '_tasks',
@@ -290,6 +329,13 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         'GYRFALCON_WS_DEFLATE_CONTEXT_TAKEOVER', True
     )
     engine_class: ClassVar[type[ServerConnection]] = _protocol.ServerConnection
+    allowed_origins: tuple[str, ...] | None = env_list('GYRFALCON_WS_ALLOWED_ORIGINS')
+    max_connections: int | None = env_limit('GYRFALCON_WS_MAX_CONNECTIONS', None)
+    max_frame_size: int | None = env_limit('GYRFALCON_WS_MAX_FRAME_SIZE', None)
+    max_fragments: int | None = env_limit('GYRFALCON_WS_MAX_FRAGMENTS', None)
+    max_request_line: int = env_positive_int('GYRFALCON_HTTP_MAX_REQUEST_LINE', 8192)
+    max_header_line: int = env_positive_int('GYRFALCON_HTTP_MAX_HEADER_LINE', 8192)
+    max_headers: int = env_positive_int('GYRFALCON_HTTP_MAX_HEADERS', 128)
 
     def __init__(
         self,
@@ -310,6 +356,11 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
 
         # Shared server state.
         self._connections: set[Any] = server_state.connections
+        open_count = _open_connections.get(server_state)
+        if open_count is None:
+            open_count = _open_connections[server_state] = [0]
+        self._open_count = open_count
+        self._admitted = False
         self._tasks: set[asyncio.Task[None]] = server_state.tasks
         self._default_headers: list[tuple[bytes, bytes]] = server_state.default_headers
 
@@ -324,6 +375,11 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             max_size=config.ws_max_size or None,
             max_queue=config.ws_max_queue or None,
             max_queue_bytes=self.max_queue_bytes,
+            max_frame_size=self.max_frame_size,
+            max_fragments=self.max_fragments,
+            max_request_line=self.max_request_line,
+            max_header_line=self.max_header_line,
+            max_headers=self.max_headers,
             **self._compression_options(config),
         )
         self._buffer = _shared_buffer()
@@ -445,6 +501,9 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         """
         self._lost = True
         self._connections.discard(self)
+        if self._admitted:
+            self._admitted = False
+            self._open_count[0] -= 1
         self._stop_keepalive()
         self._cancel_close_timer()
         if self._abort_handle is not None:
@@ -463,14 +522,27 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             self.transport.close()
 
     def pause_writing(self) -> None:
-        """Make ``send()`` wait: the transport's write buffer is full."""
+        """Make ``send()`` wait and stop reading: the write buffer is full.
+
+        Reading stops too, so that a peer that sends Pings (or anything else
+        that needs an answer) but never reads cannot grow the write buffer;
+        keepalive closes it (1011) once its Pong is overdue.
+        """
         self._write_paused = True
+        # NOTE(gyrfalcon): asyncio calls this only with unsent bytes in the
+        #   buffer; a caller that pauses by hand (tests) keeps reading, so a
+        #   lost peer is still noticed.
+        buffered = getattr(self.transport, 'get_write_buffer_size', None)
+        if not self._read_paused and buffered is not None and buffered():
+            self.transport.pause_reading()
         if self._channel is not None:
             self._channel.writing_paused = True
 
     def resume_writing(self) -> None:
         """Let ``send()`` continue: the write buffer drained."""
         self._write_paused = False
+        if not self._read_paused:
+            self.transport.resume_reading()
         if self._channel is not None:
             self._channel.writing_paused = False
         self._wake_writers()
@@ -520,7 +592,8 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
             self._wake()
         if flags & PAUSE and self._disconnect is None and not self._read_paused:
             self._read_paused = True
-            self.transport.pause_reading()
+            if not self._write_paused:
+                self.transport.pause_reading()
         if flags & PONG:
             self._on_pong()
         if flags & DEFERRED:
@@ -557,6 +630,8 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                 'gyrfalcon.engine': channel,
             },
         }
+        if not self._admit(request.headers):
+            return
         self._connect_pending = True
         # NOTE(gyrfalcon): The app's own coroutine is the task (no wrapper
         #   coroutine: one frame less per connection and per resumption);
@@ -574,6 +649,42 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
         #   current one for every connection.
         task.add_done_callback(self._on_app_done, context=_callback_context())
         self._tasks.add(task)
+
+    # --- limits checked before the app runs ----------------------------------
+
+    def _admit(self, headers: Iterable[tuple[bytes, bytes]]) -> bool:
+        # The Origin allow-list (403) and max_connections (503), before any
+        # app code runs; False when the handshake was refused.
+        allowed = self.allowed_origins
+        if allowed is not None:
+            origins = [value for name, value in headers if name.lower() == b'origin']
+            if not origin_policy(allowed).allows(origins):
+                self._refuse(403, 'origin not allowed', b'Origin not allowed.\n')
+                return False
+        open_count = self._open_count
+        limit = self.max_connections
+        if limit is not None and open_count[0] >= limit:
+            self._refuse(
+                503, 'too many connections', b'Too many WebSocket connections.\n'
+            )
+            return False
+        open_count[0] += 1
+        self._admitted = True
+        return True
+
+    def _refuse(self, status: int, why: str, body: bytes) -> None:
+        self._phase = FINISHED
+        self._set_disconnect(1006, '')
+        self._log_access(f'{status} ({why})')
+        headers = self._response_headers(
+            [(b'content-type', b'text/plain; charset=utf-8')]
+        )
+        try:
+            self._engine.reject(status, headers, body)
+        except InvalidState:
+            return
+        self._flush()
+        self._close_transport()
 
     def _on_pong(self) -> None:
         payload = self.pending_ping_payload
@@ -732,17 +843,23 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                         engine.send_text(text)
                 except InvalidState:
                     raise self._disconnected() from None
-                # Write through when idle; batch while received messages are
-                # waiting (the app will answer them before it waits again) or
-                # inside a read. Channel.send_text() does the same.
-                if self._in_read or engine.queued_messages:
-                    if engine.writing_paused:
-                        self._flush()
-                    elif not self._flush_scheduled:
-                        self._flush_scheduled = True
-                        self.loop.call_soon(self._deferred_flush)
-                else:
-                    self.transport.write(engine.data_to_send())
+                # The write policy (Channel.send_text() does the same): the
+                # first send of an event-loop iteration on an idle connection
+                # is written through at once (latency); the sends that follow
+                # it in the same iteration, and every send made inside a read
+                # or while received messages wait (the app answers them before
+                # it waits again), are batched into one transport.write() by
+                # the flush scheduled for the end of the iteration, or by the
+                # app's next wait for input. Past the engine's outbound high
+                # water mark the batch is written at once.
+                if not self._flush_scheduled:
+                    self._flush_scheduled = True
+                    self.loop.call_soon(self._deferred_flush)
+                    if not (self._in_read or engine.queued_messages):
+                        self.transport.write(engine.data_to_send())
+                        return
+                if engine.writing_paused:
+                    self._flush()
             elif message_type == 'websocket.close':
                 self._close(message)
             else:
@@ -977,7 +1094,8 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
     def _resume_reading(self) -> None:
         if self._read_paused:
             self._read_paused = False
-            self.transport.resume_reading()
+            if not self._write_paused:  # else resume_writing() resumes it
+                self.transport.resume_reading()
 
     # --- timers --------------------------------------------------------------
 
