@@ -138,6 +138,10 @@ _BUFFER_SIZE = 256 * 1024
 _thread_buffers = threading.local()  # the shared buffer and callback context
 
 
+_LINGER = 2.0
+"""Most seconds to keep reading after failing a connection (see _linger)."""
+
+
 def _shared_buffer() -> memoryview:
     # NOTE(gyrfalcon): One buffer per thread is one per running event loop.
     #   asyncio calls get_buffer(), recv_into() and buffer_updated() in one
@@ -716,7 +720,30 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                 status,
                 message,
             )
-        self._close_transport()
+        if engine.error is not None:
+            self._linger()
+        else:
+            self._close_transport()
+
+    def _linger(self) -> None:
+        # NOTE(gyrfalcon): We failed the connection (a peer fault, or a
+        #   refused handshake) while the peer may still be sending. Closing a
+        #   socket with unread input makes the kernel send a reset, and a
+        #   reset can destroy our Close frame (or error response) in the
+        #   peer's receive buffer before it was read: the peer would see 1006
+        #   instead of 1002/1007/1009. So send FIN after the Close, keep
+        #   reading (the engine ignores input once CLOSED), and close when
+        #   the peer closes its side, or after at most close_timeout (2 s).
+        transport = self.transport
+        if transport.is_closing() or not transport.can_write_eof():
+            self._close_transport()
+            return
+        transport.write_eof()
+        self._resume_reading()
+        self._cancel_close_timer()
+        self.close_timer = self.loop.call_later(
+            min(self.close_timeout, _LINGER), self._on_close_timeout
+        )
 
     # --- the ASGI interface --------------------------------------------------
 
