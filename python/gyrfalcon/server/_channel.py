@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import InvalidState
 
 if TYPE_CHECKING:
-    from ..protocol import ServerConnection
+    from ..protocol import DeflateParams, ServerConnection
     from .uvicorn import WebSocketProtocol
 
 __all__ = ['CONNECTING', 'Channel', 'DENYING', 'FINISHED', 'OPEN']
@@ -131,6 +131,44 @@ class Channel(dict[str, Any]):
                 protocol.loop.call_soon(protocol._deferred_flush)
         else:
             protocol.transport.write(engine.data_to_send())
+
+    def send_prepared(
+        self, frame: bytes | bytearray | memoryview, *, compressed: bool = False
+    ) -> None:
+        """Queue a prepared frame (see ``EngineChannel.send_prepared``)."""
+        engine = self._engine
+        try:
+            engine.send_prepared(frame, compressed=compressed)
+        except InvalidState:
+            raise self._refused('send_prepared') from None
+        protocol = self._protocol
+        if protocol._in_read or engine.queued_messages:
+            if engine.writing_paused:
+                protocol._flush()
+            elif not protocol._flush_scheduled:
+                protocol._flush_scheduled = True
+                protocol.loop.call_soon(protocol._deferred_flush)
+        else:
+            protocol.transport.write(engine.data_to_send())
+
+    @property
+    def deflate(self) -> DeflateParams | None:
+        """The permessage-deflate parameters agreed, or ``None``."""
+        return self._engine.deflate
+
+    @property
+    def buffered_amount(self) -> int:
+        """Bytes sent but not yet on the network (engine and transport)."""
+        return (
+            self._engine.pending_output
+            + self._protocol.transport.get_write_buffer_size()
+        )
+
+    def close(self, code: int = 1000, reason: str = '') -> None:
+        """Close the connection now (see ``EngineChannel.close``)."""
+        protocol = self._protocol
+        if protocol._phase == OPEN:
+            protocol._close({'type': 'websocket.close', 'code': code, 'reason': reason})
 
     def _refused(self, method: str) -> Exception:
         protocol = self._protocol
