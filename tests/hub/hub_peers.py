@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from ws_peers import IMPLEMENTATIONS
+
 import gyrfalcon as falcon
 from gyrfalcon.asgi import Request, WebSocket
 from gyrfalcon.hub import Hub
-from ws_peers import IMPLEMENTATIONS
 
 PATHS = ['fast', 'wrapped', 'sansio']
 """How subscribers are served: fast path, and two kinds of fallback."""
