@@ -104,7 +104,7 @@ async def read_frames(sock: socket.socket, until_close: bool) -> list[Any]:
                 # Read whatever is in flight, then stop when nothing comes.
                 try:
                     frame = await asyncio.wait_for(raw.recv_frame(), 0.5)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     break
             else:
                 frame = await raw.recv_frame()
