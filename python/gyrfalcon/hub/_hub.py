@@ -174,7 +174,18 @@ class Subscription:
 class _Peer:
     """One subscribed connection: its subscriptions and its way out."""
 
-    __slots__ = ('channel', 'queue', 'queued', 'subscriptions', 'task', 'wakeup', 'ws')
+    __slots__ = (
+        'channel',
+        'enqueued',
+        'flushed',
+        'queue',
+        'queued',
+        'sent',
+        'subscriptions',
+        'task',
+        'wakeup',
+        'ws',
+    )
 
     def __init__(self, ws: WebSocket) -> None:
         self.ws = ws
@@ -187,6 +198,25 @@ class _Peer:
         self.queued = 0  # bytes in queue, as max_buffer counts them
         self.task: asyncio.Task[None] | None = None
         self.wakeup: asyncio.Future[None] | None = None
+        # Messages queued and sent so far, and who waits for the queue to
+        # reach a count: (enqueued when they asked, future).
+        self.enqueued = self.sent = 0
+        self.flushed: list[tuple[int, asyncio.Future[None]]] | None = None
+
+    def wake_flushed(self) -> None:
+        """Wake those waiting for messages now sent (or never to be)."""
+        waiters = self.flushed
+        if not waiters:
+            return
+        done = not self.queue or not self.subscriptions
+        keep = []
+        for target, future in waiters:
+            if done or self.sent >= target:
+                if not future.done():
+                    future.set_result(None)
+            else:
+                keep.append((target, future))
+        self.flushed = keep
 
 
 class _Topic:
@@ -379,6 +409,12 @@ class Hub:
             if last_event_id is not None:
                 events = await self.backend.replay(topic, last_event_id)
                 self._resume(subscription, events)
+                if peer.queue:
+                    # NOTE(gyrfalcon): On the fallback path the replay waits
+                    #   in the queue: send it before returning, as the fast
+                    #   path does, so that what the app sends next comes
+                    #   after it on both paths.
+                    await self._flushed(peer)
         except BaseException:
             self._end(subscription)
             self._schedule_sync(state)
@@ -401,6 +437,13 @@ class Hub:
         for event in pending:
             if event.event_id is None or event.event_id not in seen:
                 self._hand(subscription, state, self._payload(state, event))
+
+    async def _flushed(self, peer: _Peer) -> None:
+        future = asyncio.get_running_loop().create_future()
+        if peer.flushed is None:
+            peer.flushed = []
+        peer.flushed.append((peer.enqueued, future))
+        await future
 
     async def unsubscribe(self, ws: WebSocket, topic: str) -> None:
         """End the subscription of `ws` to `topic`, if any.
@@ -690,6 +733,7 @@ class Hub:
             queue = peer.queue = collections.deque()
         queue.append((topic, payload))
         peer.queued += cost
+        peer.enqueued += 1
         if peer.task is None:
             peer.task = self._spawn(self._write(peer))
         else:
@@ -718,7 +762,11 @@ class Hub:
                     await ws.send_data(payload)
             except (OSError, RuntimeError, errors.OperationNotAllowed):
                 self._forget_peer(peer)
+                peer.wake_flushed()
                 return
+            peer.sent += 1
+            if peer.flushed:
+                peer.wake_flushed()
 
     # -- bookkeeping ---------------------------------------------------------
 
@@ -737,11 +785,13 @@ class Hub:
             peer.queue.clear()
             peer.queue.extend(kept)
             peer.queued = sum(len(item[1]) + _QUEUE_OVERHEAD for item in kept)
+            peer.wake_flushed()
         if not peer.subscriptions:
             self._peers.pop(peer.ws, None)
             if peer.task is not None:
                 peer.task.cancel()
                 peer.task = None
+            peer.wake_flushed()
 
     def _forget_peer(self, peer: _Peer) -> None:
         """Unsubscribe a connection from everything (it closed)."""
