@@ -323,6 +323,9 @@ class RedisBackend(Backend):
         replay_timeout (float): Seconds ``replay()`` waits for this process
             to receive the client's last event live when the client has seen
             more than this process has (5); ``None`` is then returned.
+        max_connections (int): The most command connections (publish,
+            replay, presence) open at once; more concurrent commands wait
+            for one (16).
         connection_options (dict): Other keyword arguments for redis-py's
             ``ConnectionPool.from_url`` (``socket_connect_timeout``,
             ``ssl_ca_certs``, ...).
@@ -338,6 +341,7 @@ class RedisBackend(Backend):
         reconnect_max_delay: float = 2.0,
         presence_ttl: float = 30.0,
         replay_timeout: float = 5.0,
+        max_connections: int = 16,
         connection_options: dict[str, Any] | None = None,
     ) -> None:
         if health_check_interval <= 0:
@@ -355,6 +359,7 @@ class RedisBackend(Backend):
         self.reconnect_max_delay = reconnect_max_delay
         self.presence_ttl = presence_ttl
         self.replay_timeout = replay_timeout
+        self.max_connections = max_connections
         self._options = dict(connection_options or {})
         self.process_id = f'{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}'
         self._deliver: Deliver | None = None
@@ -422,8 +427,13 @@ class RedisBackend(Backend):
             'retry': Retry(NoBackoff(), 0),
             'decode_responses': False,
         }
+        # A bounded pool that makes callers wait for a free connection
+        # (redis-py's default pool raises beyond 100 concurrent commands).
         self._commands = aioredis.Redis(
-            connection_pool=aioredis.ConnectionPool.from_url(self.url, **options)
+            connection_pool=aioredis.BlockingConnectionPool.from_url(
+                self.url,
+                **{'max_connections': self.max_connections, 'timeout': 10.0, **options},
+            )
         )
         # Subscriber mode is read as RESP2 replies, as bytes.
         self._subscriber_pool = aioredis.ConnectionPool.from_url(
