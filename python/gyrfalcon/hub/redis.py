@@ -9,13 +9,21 @@ app over Redis with the ``redis`` package's asyncio client (``pip install
 
     app = falcon.App(hub=Hub(RedisBackend('redis://localhost:6379/0')))
 
-Connections. Each process holds one Pub/Sub connection for all its
+Connections. Each process holds one subscriber connection for all its
 subscriptions (``SUBSCRIBE`` when a topic gets its first local subscriber,
 ``UNSUBSCRIBE`` when the last one leaves) and a small pool for commands
-(``PUBLISH``, the stream commands, presence). One task reads the Pub/Sub
+(``PUBLISH``, the stream commands, presence). One task reads the subscriber
 connection and hands every message to the hub at once, so a slow WebSocket
 never slows the reader (Redis cuts off a Pub/Sub client whose output buffer
 grows past ``client-output-buffer-limit pubsub``, 32 MiB by default).
+
+The subscriber connection is a bare redis-py ``Connection`` in subscriber
+mode, not redis-py's ``PubSub``: ``PubSub`` reconnects inside its own calls
+(its failure handler reconnects even with retries off, and a read on a
+closed connection reconnects first), and a reconnection the backend does not
+see is a loss it cannot report. The backend reconnects by itself, and
+redis-py's retries are off for every connection: a retried publish could
+publish twice.
 
 Live topics use Pub/Sub only: at most once, in order per topic.
 
@@ -70,8 +78,8 @@ can be rolled out behind a new kind byte.
 Keys (``prefix`` defaults to ``'gyrfalcon:'``): the channel of a topic is
 ``<prefix><topic>``, its stream ``<prefix>stream:<topic>`` and its presence
 hash ``<prefix>presence:<topic>``. Streams are trimmed by ``MAXLEN ~``, so
-they hold at least ``retain`` events (a few dozen more at times); they are
-not deleted.
+they hold at least ``retain`` events (up to a stream node more, 100 entries
+by default); they are not deleted.
 
 Presence. Each process writes its local count of every topic it subscribes
 to into the topic's hash (field: a process id; value: ``<count>:<deadline>``,
