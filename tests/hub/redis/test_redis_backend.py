@@ -428,3 +428,28 @@ async def test_presence_of_a_silent_process_expires(redis_url: str) -> None:
             assert loop.time() < deadline, 'the count never expired'
             await asyncio.sleep(0.05)
         await silent.stop()
+
+
+async def test_replay_waits_for_an_event_this_process_has_not_delivered(
+    redis_url: str, redis_server: RedisServer
+) -> None:
+    """A client that has seen more than this process: wait, or report a gap."""
+    async with (
+        started(redis_url, replay_timeout=0.2) as (sub, ps),
+        started(redis_url) as (pub, _),
+    ):
+        await sub.subscribe('feed')
+        await pub.publish('feed', Event('one'), retain=10)
+        await eventually(lambda: len(ps.events['feed']) == 1, 'the event')
+        # An entry that reached the stream but was never published live (as
+        # if this process lagged for good): the replay cannot be cut at it.
+        reply = redis_server.command(
+            'XADD', sub.stream_key('feed'), '*', 'k', 't', 'd', 'unseen'
+        )
+        unseen = reply.split(b'\r\n')[1].decode()
+        assert await sub.replay('feed', unseen) is None
+        # One this process delivers while the replay waits: then it is cut.
+        waiting = asyncio.create_task(sub.replay('feed', unseen))
+        await pub.publish('feed', Event('two'), retain=10)
+        assert await waiting == [ps.events['feed'][-1]]
+        assert ps.payloads('feed') == ['one', 'two']
