@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
-from hub_peers import PATHS, hub_app, ws_class
+from hub_peers import PATHS, Wrap, hub_app, ws_class
 from websockets.asyncio.client import connect
-from ws_peers import serve
+from ws_peers import GUARD, serve
 
+import gyrfalcon as falcon
 from gyrfalcon.hub import Event, Hub, InProcessBackend
 
 pytestmark = pytest.mark.network
@@ -136,3 +138,40 @@ async def test_a_gap_reaches_every_subscriber_in_order(path: str) -> None:
         assert await other.recv() == 'hello'  # no gap message on this topic
         for client in [*clients, other]:
             await client.close()
+
+
+async def test_a_paused_subscription_holds_messages_until_resumed(path: str) -> None:
+    app = falcon.App()
+    app.hub.configure('feed', retain=10)
+    resumed: list[Any] = []
+
+    class Snapshot:
+        async def on_websocket(self, req: Any, ws: Any) -> None:
+            await ws.accept()
+            last = req.get_param('last')
+            sub = await app.hub.subscribe(ws, 'feed', last_event_id=last, paused=True)
+            # Published after subscribing, before the snapshot is sent: held.
+            await app.hub.publish('feed', 'during')
+            await ws.send_text('snapshot')
+            sub.resume()
+            sub.resume()  # twice: nothing more happens
+            resumed.append(sub)
+            async for __ in ws:
+                pass
+
+    app.add_route('/', Snapshot())
+    served: Any = Wrap(app) if path == 'wrapped' else app
+    async with serve(served, ws_class(path)) as server:
+        async with connect(server.url) as client:
+            assert [await client.recv() for _ in range(2)] == ['snapshot', 'during']
+            await app.hub.publish('feed', 'live')
+            assert await client.recv() == 'live'
+        # With a replay: the replay and the held event after the snapshot.
+        async with connect(f'{server.url}?last=0') as client:
+            assert [await client.recv() for _ in range(2)] == ['snapshot', 'during']
+        first_id = app.hub.backend._rings['feed'][0].event_id  # type: ignore[attr-defined]
+        async with connect(f'{server.url}?last={first_id}') as client:
+            # Replayed: 'live' and the second 'during'; held: the third.
+            got = [await asyncio.wait_for(client.recv(), GUARD) for _ in range(4)]
+            assert got == ['snapshot', 'live', 'during', 'during']
+            assert resumed[-1].replayed == 2

@@ -144,17 +144,40 @@ class Subscription:
         replayed (int): Events replayed by ``subscribe(last_event_id=...)``.
     """
 
-    __slots__ = ('_pending', '_peer', '_state', 'dropped', 'gaps', 'replayed', 'topic')
+    __slots__ = (
+        '_hub',
+        '_paused',
+        '_peer',
+        '_pending',
+        '_state',
+        'dropped',
+        'gaps',
+        'replayed',
+        'topic',
+    )
 
-    def __init__(self, peer: _Peer, state: _Topic) -> None:
+    def __init__(self, hub: Hub, peer: _Peer, state: _Topic, paused: bool) -> None:
         self.topic = state.name
         self.dropped = 0
         self.gaps = 0
         self.replayed = 0
+        self._hub = hub
         self._peer = peer
         self._state: _Topic | None = state
-        # Events delivered while a resume is being replayed; None otherwise.
-        self._pending: list[Event] | None = None
+        self._paused = paused
+        # Events held while paused or while a resume is replayed, else None.
+        self._pending: list[Event] | None = [] if paused else None
+
+    def resume(self) -> None:
+        """Send what a paused subscription held, and go live.
+
+        See ``Hub.subscribe(paused=True)``. Does nothing if it is not
+        paused.
+        """
+        if self._paused:
+            self._paused = False
+            if self._pending is not None:
+                self._hub._resume(self, [])
 
     @property
     def ws(self) -> WebSocket:
@@ -355,7 +378,12 @@ class Hub:
     # -- subscribing ---------------------------------------------------------
 
     async def subscribe(
-        self, ws: WebSocket, topic: str, *, last_event_id: str | None = None
+        self,
+        ws: WebSocket,
+        topic: str,
+        *,
+        last_event_id: str | None = None,
+        paused: bool = False,
     ) -> Subscription:
         """Subscribe an accepted connection to a topic.
 
@@ -376,6 +404,11 @@ class Hub:
                 the live ones, with none twice. When the history no longer
                 reaches back to it, a gap is signalled to this subscriber
                 instead (see ``TopicOptions.gap_message``).
+            paused (bool): Hold the topic's messages (and the replay) until
+                ``subscription.resume()``: subscribe, take a snapshot of the
+                app's state, send it, then resume, and the client gets the
+                snapshot first and every later message after it, none lost.
+                Held messages wait in memory: resume soon.
 
         Returns:
             The subscription.
@@ -399,7 +432,7 @@ class Hub:
         state = self._topics.get(topic)
         if state is None:
             state = self._topics[topic] = _Topic(topic, self.options(topic))
-        subscription = Subscription(peer, state)
+        subscription = Subscription(self, peer, state, paused)
         if last_event_id is not None:
             subscription._pending = []
         state.subscriptions[peer] = subscription
@@ -422,6 +455,7 @@ class Hub:
         return subscription
 
     def _resume(self, subscription: Subscription, events: list[Event] | None) -> None:
+        """Send a replay and the events held meanwhile (or keep holding them)."""
         pending = subscription._pending or []
         subscription._pending = None
         state = subscription._state
@@ -429,14 +463,19 @@ class Hub:
             return  # the connection left while the history was read
         if events is None:
             events = []
+            # The gap message (if any) goes where the replay would have.
+            subscription._pending = events
             self._signal_gap(state, [subscription])
-        seen = {event.event_id for event in events}
-        subscription.replayed = len(events)
-        for event in events:
+            subscription._pending = None
+        else:
+            subscription.replayed += len(events)
+        seen = {event.event_id for event in events if event.event_id is not None}
+        held = [*events, *(e for e in pending if e.event_id not in seen)]
+        if subscription._paused:
+            subscription._pending = held
+            return
+        for event in held:
             self._hand(subscription, state, self._payload(state, event))
-        for event in pending:
-            if event.event_id is None or event.event_id not in seen:
-                self._hand(subscription, state, self._payload(state, event))
 
     async def _flushed(self, peer: _Peer) -> None:
         future = asyncio.get_running_loop().create_future()
@@ -651,7 +690,11 @@ class Hub:
         frames = None if payload is None else _Frames(payload, None, 0)
         for subscription in subscriptions:
             subscription.gaps += 1
-            if payload is not None and subscription._state is not None:
+            if payload is None or subscription._state is None:
+                continue
+            if subscription._pending is not None:
+                subscription._pending.append(Event(payload))
+            else:
                 self._hand(subscription, state, payload, frames)
 
     def _payload(self, state: _Topic, event: Event) -> Payload:
