@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from hub_peers import PATHS, hub_app, wait_for, ws_class
 from websockets.asyncio.client import ClientConnection, connect
-from ws_peers import Peers, serve
+from ws_peers import Peers, count_writes, serve
 
 import gyrfalcon as falcon
 from gyrfalcon.hub import _hub
@@ -234,4 +234,22 @@ async def test_presence_and_subscribing_twice(path: str) -> None:
         assert await app.hub.presence('p') == 2
         assert await app.hub.presence('nobody') == 0
         for client in clients[1:]:
+            await client.close()
+
+
+async def test_a_burst_of_publishes_is_one_write_per_connection() -> None:
+    # PERF(gyrfalcon): Publishes in one event-loop iteration are batched:
+    #   each connection gets one transport.write() for all of them.
+    served, app, subscriber = hub_app('fast')
+    async with serve(served, ws_class('fast')) as server:
+        clients = await subscribe(server.url, 't', 4)
+        protocols = [c for c in server.connections]
+        writes = [count_writes(p.transport) for p in protocols]
+        for i in range(50):
+            await app.hub.publish('t', f'burst {i}')
+        assert writes == [[], [], [], []]  # nothing written yet
+        for client in clients:
+            assert await read(client, 50) == [f'burst {i}' for i in range(50)]
+        assert [len(w) for w in writes] == [1, 1, 1, 1]
+        for client in clients:
             await client.close()

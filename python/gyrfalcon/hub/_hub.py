@@ -650,7 +650,7 @@ class Hub:
             if frame is None:
                 frame = prepare_frame(payload)
             try:
-                channel.send_prepared(frame)
+                channel.send_prepared(frame, flush=False)
             except (OSError, RuntimeError):
                 # The connection closed, or the app closed it: it leaves
                 # every topic now rather than when its responder returns.
@@ -735,10 +735,12 @@ class Hub:
         try:
             deflate = channel.deflate
             if deflate is None or frames.short:
-                channel.send_prepared(frames.plain())
+                channel.send_prepared(frames.plain(), flush=False)
             elif deflate.server_no_context_takeover:
                 window = deflate.server_max_window_bits
-                channel.send_prepared(frames.compressed(window), compressed=True)
+                channel.send_prepared(
+                    frames.compressed(window), compressed=True, flush=False
+                )
             elif isinstance(payload, str):
                 channel.send_text(payload)
             else:

@@ -133,16 +133,23 @@ class Channel(dict[str, Any]):
             protocol.transport.write(engine.data_to_send())
 
     def send_prepared(
-        self, frame: bytes | bytearray | memoryview, *, compressed: bool = False
+        self,
+        frame: bytes | bytearray | memoryview,
+        *,
+        compressed: bool = False,
+        flush: bool = True,
     ) -> None:
         """Queue a prepared frame (see ``EngineChannel.send_prepared``)."""
         engine = self._engine
         try:
-            engine.send_prepared(frame, compressed=compressed)
+            if compressed:
+                engine.send_prepared(frame, compressed=True)
+            else:
+                engine.send_prepared(frame)
         except InvalidState:
             raise self._refused('send_prepared') from None
         protocol = self._protocol
-        if protocol._in_read or engine.queued_messages:
+        if not flush or protocol._in_read or engine.queued_messages:
             if engine.writing_paused:
                 protocol._flush()
             elif not protocol._flush_scheduled:

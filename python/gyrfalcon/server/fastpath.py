@@ -153,7 +153,11 @@ class EngineChannel(Protocol):
         ...
 
     def send_prepared(
-        self, frame: bytes | bytearray | memoryview, *, compressed: bool = False
+        self,
+        frame: bytes | bytearray | memoryview,
+        *,
+        compressed: bool = False,
+        flush: bool = True,
     ) -> None:
         """Queue a frame built once by ``prepare_frame()`` for many peers.
 
@@ -169,6 +173,12 @@ class EngineChannel(Protocol):
                 with ``deflate_window_bits``, at most this connection's
                 ``deflate.server_max_window_bits``); only for a connection
                 that negotiated permessage-deflate.
+            flush (bool): False batches the frame even when the connection
+                is idle: it is written with the connection's batch, on the
+                next event-loop iteration at the latest (or at once when the
+                engine's output reaches its limit). A burst of publishes in
+                one iteration then costs one ``transport.write()`` per
+                connection instead of one per message.
 
         Raises:
             RuntimeError: The connection was not accepted yet, or the app
