@@ -3,8 +3,9 @@
 ``gyrfalcon serve module:app`` runs uvicorn with
 ``gyrfalcon.server.uvicorn:WebSocketProtocol`` as the WebSocket protocol class
 (uvloop and httptools are used when installed, as uvicorn's ``auto`` does).
-``gyrfalcon demo`` serves the bundled demo app, and ``gyrfalcon --version``
-says which versions and which engine are in use. ``python -m gyrfalcon`` is
+``gyrfalcon demo`` serves the bundled demo app (``--redis URL --workers N``
+runs it in several processes whose hubs share a Redis), and ``gyrfalcon
+--version`` says which versions and which engine are in use. ``python -m gyrfalcon`` is
 the same command.
 
 The options mirror uvicorn's. Settings of our own that uvicorn's ``Config``
@@ -48,6 +49,12 @@ DEFAULT_HTTP = 'gyrfalcon.server.http:HttpToolsProtocol'
 """The HTTP protocol class ``gyrfalcon serve`` uses when httptools is installed."""
 
 DEMO_APP = 'gyrfalcon.demo:app'
+
+DEMO_REDIS_ENV = 'GYRFALCON_DEMO_REDIS'
+"""The environment variable that hands ``demo --redis`` to the demo app.
+
+Set before uvicorn starts, so that every worker process inherits it.
+"""
 
 _LOG_LEVELS = ('critical', 'error', 'warning', 'info', 'debug', 'trace')
 
@@ -439,6 +446,20 @@ def build_parser() -> argparse.ArgumentParser:
         description=f'Serve the demo app ({DEMO_APP}).',
     )
     _add_bind_options(demo)
+    group = demo.add_argument_group('processes')
+    group.add_argument(
+        '--workers',
+        type=int,
+        default=1,
+        help='number of worker processes; use --redis to share the hub '
+        'between them (default: %(default)s)',
+    )
+    group.add_argument(
+        '--redis',
+        metavar='URL',
+        help='run the hub on this Redis (redis://host:port/db), so that every '
+        "worker's chat and feed reach every client; needs the 'redis' extra",
+    )
     demo.set_defaults(handler=_demo, command_parser=demo)
     return parser
 
@@ -588,6 +609,23 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             file=sys.stderr,
         )
         return 1
+    if args.workers < 1:
+        parser.error('--workers must be at least 1')
+    if args.redis is not None:
+        if importlib.util.find_spec('redis') is None:
+            print(
+                "gyrfalcon demo: --redis needs the 'redis' package: "
+                "pip install 'gyrfalcon[redis]'",
+                file=sys.stderr,
+            )
+            return 1
+        os.environ[DEMO_REDIS_ENV] = args.redis
+    elif args.workers > 1:
+        print(
+            f'gyrfalcon demo: {args.workers} workers without --redis: each worker '
+            'has its own hub, so clients only see the clients of their worker',
+            file=sys.stderr,
+        )
     return _run(
         DEMO_APP,
         host=args.host,
@@ -597,6 +635,7 @@ def _demo(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         log_level=args.log_level,
         http=_default_http(),
         ws=DEFAULT_WS,
+        workers=args.workers,
     )
 
 

@@ -1,24 +1,24 @@
 """The demo's parts on their own: tokens, fan-out, the ticker, the page.
 
 The end-to-end behaviour is in ``test_demo_app.py``; these tests pin what
-real clients cannot easily provoke: token expiry, a subscriber too slow to
-keep up, a ticker left without listeners.
+real clients cannot easily provoke: token expiry, a ticker left without
+listeners. Fan-out itself is the hub's (``tests/hub``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import importlib
 import json
 
 import pytest
-from demo_peers import eventually, guarded
+from demo_peers import guarded
 
-from gyrfalcon import WebSocketDisconnected, testing
+from gyrfalcon import testing
 from gyrfalcon.demo import create_app
-from gyrfalcon.demo.fanout import Broadcaster
 from gyrfalcon.demo.feed import FEED_TOPIC, Ticker
 from gyrfalcon.demo.handshake import SUBPROTOCOL, TokenIssuer
+from gyrfalcon.hub import Hub
 
 # -- tokens ----------------------------------------------------------------------
 
@@ -68,153 +68,48 @@ def test_signed_garbage_is_refused() -> None:
         assert issuer.verify(token) is None
 
 
-# -- fan-out ---------------------------------------------------------------------
-
-
-class SlowSocket:
-    """Stands in for an accepted WebSocket whose client reads slowly.
-
-    ``send_text()`` waits until the test lets it through, one message per
-    ``release()``.
-    """
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-        self._gate = asyncio.Semaphore(0)
-
-    async def send_text(self, text: str) -> None:
-        await self._gate.acquire()
-        self.sent.append(text)
-
-    def release(self, count: int = 1) -> None:
-        for _ in range(count):
-            self._gate.release()
-
-
-class GoneSocket:
-    async def send_text(self, text: str) -> None:
-        raise WebSocketDisconnected(1001)
-
-
-async def test_publish_serializes_once_and_reaches_every_subscriber() -> None:
-    calls: list[object] = []
-
-    def serialize(message: object) -> str:
-        calls.append(message)
-        return json.dumps(message)
-
-    broadcaster = Broadcaster(serialize)
-    sockets = [SlowSocket() for _ in range(3)]
-    async with (
-        broadcaster.subscribe('t', sockets[0]) as a,  # type: ignore[arg-type]
-        broadcaster.subscribe('t', sockets[1]) as b,  # type: ignore[arg-type]
-        broadcaster.subscribe('other', sockets[2]) as c,  # type: ignore[arg-type]
-    ):
-        for subscription in (a, b, c):
-            subscription.start()
-        assert broadcaster.subscriber_count('t') == 2
-        assert broadcaster.publish('t', {'n': 1}) == 2
-        assert calls == [{'n': 1}]
-        for ws in sockets:
-            ws.release()
-        await eventually(lambda: all(ws.sent for ws in sockets[:2]), 'delivery')
-        assert sockets[0].sent == sockets[1].sent == ['{"n": 1}']
-        assert sockets[2].sent == []
-    assert broadcaster.subscriber_count('t') == 0
-    assert broadcaster.publish('t', {'n': 2}) == 0
-    assert calls == [{'n': 1}]
-
-
-async def test_slow_subscriber_drops_its_oldest_messages_only() -> None:
-    broadcaster = Broadcaster(json.dumps, max_pending=4)
-    slow, fast = SlowSocket(), SlowSocket()
-    async with (
-        broadcaster.subscribe('t', slow) as slow_sub,  # type: ignore[arg-type]
-        broadcaster.subscribe('t', fast) as fast_sub,  # type: ignore[arg-type]
-    ):
-        slow_sub.start()
-        fast_sub.start()
-        fast.release(100)
-        for n in range(10):
-            # publish() never waits, however far behind a subscriber is...
-            broadcaster.publish('t', n)
-            # ...and the fast one keeps up while the slow one is stuck.
-            await eventually(functools.partial(_sent, fast, n + 1), 'the fast one')
-        assert fast.sent == [str(n) for n in range(10)]
-        assert fast_sub.dropped == 0
-
-        slow.release(100)
-        await eventually(lambda: len(slow.sent) == 5, 'the slow subscriber')
-        # Its writer had taken message 0 before blocking; of the rest, only
-        # the newest four fitted in its outbox.
-        assert slow.sent == ['0', '6', '7', '8', '9']
-        assert slow_sub.dropped == 5
-
-
-def _sent(ws: SlowSocket, count: int) -> bool:
-    return len(ws.sent) == count
-
-
-async def test_messages_wait_for_start() -> None:
-    broadcaster = Broadcaster(json.dumps)
-    ws = SlowSocket()
-    ws.release(10)
-    async with broadcaster.subscribe('t', ws) as subscription:  # type: ignore[arg-type]
-        broadcaster.publish('t', 'queued before start')
-        await asyncio.sleep(0)
-        assert ws.sent == []
-        subscription.start()
-        broadcaster.publish('t', 'after')
-        await eventually(lambda: len(ws.sent) == 2, 'delivery')
-        assert ws.sent == ['"queued before start"', '"after"']
-
-
-async def test_writer_ends_when_the_client_is_gone() -> None:
-    broadcaster = Broadcaster(json.dumps)
-    async with broadcaster.subscribe('t', GoneSocket()) as sub:  # type: ignore[arg-type]
-        sub.start()
-        broadcaster.publish('t', 1)
-        writer = sub._writer
-        assert writer is not None
-        await guarded(asyncio.shield(writer), 'the writer to end')
-        assert writer.exception() is None
-
-
-async def test_leaving_cancels_the_writer_but_not_the_caller() -> None:
-    broadcaster = Broadcaster(json.dumps)
-    ws = SlowSocket()
-    async with broadcaster.subscribe('t', ws) as sub:  # type: ignore[arg-type]
-        sub.start()
-        broadcaster.publish('t', 1)  # the writer blocks in send_text()
-        await asyncio.sleep(0)
-    assert sub._writer is not None and sub._writer.cancelled()
-
-
 # -- the ticker ------------------------------------------------------------------
+# (Fan-out itself is the hub's: tests/hub.)
 
 
 async def test_ticker_runs_only_while_someone_listens() -> None:
-    broadcaster = Broadcaster(json.dumps)
-    ticker = Ticker(broadcaster, rate=200)
-    ws = SlowSocket()
-    ws.release(1000)
-    async with broadcaster.subscribe(FEED_TOPIC, ws) as sub:  # type: ignore[arg-type]
-        sub.start()
-        ticker.ensure_running()
-        task = ticker._task
-        ticker.ensure_running()
-        assert ticker._task is task  # one ticker, however many listeners
-        await eventually(lambda: len(ws.sent) >= 3, 'three ticks')
+    app = create_app(feed_rate=200)
+    feed = app._router.find('/ws/feed')[0]
+    ticker = feed._ticker
+    async with testing.ASGIConductor(app) as conductor:
+        token = (await conductor.simulate_get('/token', params={'name': 'a'})).json
+        async with conductor.simulate_ws(
+            '/ws/feed',
+            query_string=f'token={token["token"]}',
+            subprotocols=[SUBPROTOCOL],
+        ) as ws:
+            hello = json.loads(await ws.receive_text())
+            assert hello['type'] == 'hello'
+            ticks = [json.loads(await ws.receive_text()) for _ in range(3)]
+            task = ticker._task
+            ticker.ensure_running()
+            assert ticker._task is task  # one ticker, however many listeners
     assert task is not None
     await guarded(asyncio.shield(task), 'the ticker to stop')
-    ticks = [json.loads(text) for text in ws.sent]
-    assert [t['seq'] for t in ticks] == list(range(1, len(ticks) + 1))
+    assert app.hub.count(ticker.topic) == 0
+    seqs = [t['seq'] for t in ticks]
+    assert seqs == list(range(seqs[0], seqs[0] + 3))
+    assert hello['seq'] < seqs[0]
     assert {t['type'] for t in ticks} == {'tick'}
+    assert {t['listeners'] for t in ticks} == {1}
 
 
 def test_ticker_rate_must_be_positive() -> None:
     with pytest.raises(ValueError):
-        Ticker(Broadcaster(json.dumps), rate=0)
+        Ticker(Hub(), rate=0)
+
+
+def test_tickers_have_topics_of_their_own() -> None:
+    # Several worker processes may share one hub (Redis): each ticker
+    # publishes to a topic of its own, so their events never mix.
+    hub = Hub()
+    assert Ticker(hub).topic != Ticker(hub).topic
+    assert Ticker(hub).topic.startswith(FEED_TOPIC + ':')
 
 
 # -- in the test simulator ---------------------------------------------------------
@@ -236,3 +131,24 @@ async def test_demo_in_the_simulator() -> None:
             while (message := json.loads(await ws.receive_text()))['type'] != 'message':
                 pass
             assert message['text'] == 'simulated'
+
+
+def test_workers_share_a_token_key_and_a_backend_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    demo_app = importlib.import_module('gyrfalcon.demo.app')
+
+    monkeypatch.delenv(demo_app.SECRET_ENV, raising=False)
+    monkeypatch.delenv(demo_app.REDIS_ENV, raising=False)
+    assert demo_app._secret_from_env() is None
+    assert demo_app._backend_from_env() is None
+    assert type(create_app().hub.backend).__name__ == 'InProcessBackend'
+    monkeypatch.setenv(demo_app.REDIS_ENV, 'redis://127.0.0.1:1/0')
+    # Two workers: the token one issues, the other accepts.
+    one, two = create_app(), create_app()
+    issuer_one = one._router.find('/token')[0]._issuer
+    issuer_two = two._router.find('/token')[0]._issuer
+    assert issuer_two.verify(issuer_one.issue('alice')) == 'alice'
+    assert type(one.hub.backend).__name__ == 'RedisBackend'
+    monkeypatch.setenv(demo_app.SECRET_ENV, 'shared')
+    assert demo_app._secret_from_env() == b'shared'

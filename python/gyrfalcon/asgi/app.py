@@ -16,7 +16,7 @@ import traceback
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from pathlib import Path
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from gyrfalcon import app_helpers, constants, responders, routing
 from gyrfalcon.asgi._app_errors import ErrorHandling
@@ -38,6 +38,9 @@ from gyrfalcon.options import RequestOptions, ResponseOptions
 from gyrfalcon.util.deprecation import DeprecatedWarning
 from gyrfalcon.util.misc import is_python_func
 from gyrfalcon.util.sync import _should_wrap_non_coroutines, wrap_sync_to_async
+
+if TYPE_CHECKING:
+    from gyrfalcon.hub import Hub
 
 __all__ = ('App',)
 
@@ -118,11 +121,15 @@ class App(ErrorHandling, HttpDispatch, Generic[_ReqT, _RespT]):
             defaults (default ``False``).
         sink_before_static_route (bool): Try sinks before static routes
             (default ``True``); either way, after the regular routes.
+        hub (Hub): The pub/sub hub of ``app.hub`` (default: one with the
+            in-process backend, created on first use).
 
     Attributes:
         req_options (RequestOptions): Options for requests.
         resp_options (ResponseOptions): Options for responses.
         ws_options (WebSocketOptions): Options for WebSocket connections.
+        hub (Hub): Topics that WebSockets subscribe to; see
+            ``docs/guide/hub.md``.
     """
 
     _META_METHODS: ClassVar[frozenset[str]] = frozenset(constants._META_METHODS)
@@ -145,6 +152,7 @@ class App(ErrorHandling, HttpDispatch, Generic[_ReqT, _RespT]):
         independent_middleware: bool = True,
         cors_enable: bool = False,
         sink_before_static_route: bool = True,
+        hub: Hub | None = None,
     ) -> None:
         self._cors_enable = cors_enable
         self._sink_before_static_route = sink_before_static_route
@@ -170,6 +178,9 @@ class App(ErrorHandling, HttpDispatch, Generic[_ReqT, _RespT]):
         self.req_options.default_media_type = media_type
         self.resp_options.default_media_type = media_type
         self.ws_options = WebSocketOptions()
+        self._hub: Hub | None = None
+        if hub is not None:
+            self.hub = hub
 
         self.add_error_handler(Exception, self._python_error_handler)
         self.add_error_handler(HTTPError, self._http_error_handler)
@@ -235,8 +246,32 @@ class App(ErrorHandling, HttpDispatch, Generic[_ReqT, _RespT]):
             except Exception as ex:
                 if not await self._handle_exception(req, None, ex, params, ws=ws):
                     raise
+            finally:
+                # The connection leaves every hub topic, however it ended.
+                if self._hub is not None:
+                    self._hub._forget(ws)
 
     # -- configuration -------------------------------------------------------
+
+    @property
+    def hub(self) -> Hub:
+        """The app's pub/sub hub (``docs/guide/hub.md``).
+
+        Created on first use, with the in-process backend; assign a
+        :class:`~gyrfalcon.hub.Hub` to choose another backend or defaults.
+        The hub serialises media with ``ws_options.media_handlers``.
+        """
+        hub = self._hub
+        if hub is None:
+            from gyrfalcon.hub import Hub
+
+            hub = self.hub = Hub()
+        return hub
+
+    @hub.setter
+    def hub(self, hub: Hub) -> None:
+        hub._bind(self.ws_options)
+        self._hub = hub
 
     @property
     def router_options(self) -> Any:

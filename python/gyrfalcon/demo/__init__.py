@@ -14,7 +14,8 @@ The code is meant to be read; each module shows one part of the public API:
 * ``chat``: a room where every message goes to everyone;
   ``receive_media()``, ``send_media()`` and a clean close.
 * ``feed``: events pushed at a steady rate to every listener.
-* ``fanout``: the one place that delivers a message to many connections.
+
+Both deliver through the app's hub (``app.hub``, ``docs/guide/hub.md``).
 
 ``docs/demo.md`` walks through it.
 """

@@ -12,23 +12,34 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib
 import importlib.resources
+import os
 
 import gyrfalcon as falcon
-from gyrfalcon import WebSocketPayloadType
 from gyrfalcon.asgi import App, Request, Response
 from gyrfalcon.demo.chat import ChatRoom
-from gyrfalcon.demo.fanout import Broadcaster
-from gyrfalcon.demo.feed import FEED_TOPIC, EventFeed, Ticker
+from gyrfalcon.demo.feed import EventFeed, Ticker
 from gyrfalcon.demo.handshake import (
     TokenIssuer,
     TokenMiddleware,
     TokenResource,
     deny_handshake,
 )
+from gyrfalcon.hub import Backend, Hub
 from gyrfalcon.protocol import ENGINE
 
-__all__ = ['StaticFiles', 'Stats', 'create_app']
+__all__ = ['REDIS_ENV', 'SECRET_ENV', 'StaticFiles', 'Stats', 'create_app']
+
+REDIS_ENV = 'GYRFALCON_DEMO_REDIS'
+"""The environment variable naming a Redis URL for the hub's backend.
+
+``gyrfalcon demo --redis URL`` sets it for its worker processes.
+"""
+
+SECRET_ENV = 'GYRFALCON_DEMO_SECRET'
+"""The environment variable holding the token key that workers share."""
 
 _CONTENT_TYPES = {
     '.html': falcon.MEDIA_HTML,
@@ -86,15 +97,13 @@ class Stats:
 
     Args:
         chat: The chat room.
-        broadcaster: Knows the feed's listeners.
+        hub: Knows the feed's listeners.
         ticker: Knows the feed's counter.
     """
 
-    def __init__(
-        self, chat: ChatRoom, broadcaster: Broadcaster, ticker: Ticker
-    ) -> None:
+    def __init__(self, chat: ChatRoom, hub: Hub, ticker: Ticker) -> None:
         self._chat = chat
-        self._broadcaster = broadcaster
+        self._hub = hub
         self._ticker = ticker
 
     async def on_get(self, req: Request, resp: Response) -> None:
@@ -103,7 +112,7 @@ class Stats:
             'engine': ENGINE,
             'chat': {'online': self._chat.online},
             'feed': {
-                'listeners': self._broadcaster.subscriber_count(FEED_TOPIC),
+                'listeners': self._hub.count(self._ticker.topic),
                 'seq': self._ticker.seq,
                 'rate': self._ticker.rate,
             },
@@ -115,6 +124,7 @@ def create_app(
     feed_rate: float = 10.0,
     token_ttl: float = 3600.0,
     secret: bytes | None = None,
+    backend: Backend | None = None,
 ) -> App[Request, Response]:
     """Build the demo app.
 
@@ -122,29 +132,61 @@ def create_app(
         feed_rate (float): Events per second on the feed (default 10).
         token_ttl (float): How long a token from ``GET /token`` stays valid,
             in seconds (default an hour).
-        secret (bytes): The key that signs tokens (default: a random one).
+        secret (bytes): The key that signs tokens. By default the UTF-8 of
+            ``GYRFALCON_DEMO_SECRET`` when it is set; else, with
+            ``GYRFALCON_DEMO_REDIS`` set, one derived from the Redis URL, so
+            that every worker accepts the tokens of the others; else a
+            random one.
+        backend (Backend): The hub's backend. By default a
+            ``RedisBackend`` on the URL in ``GYRFALCON_DEMO_REDIS`` when it
+            is set (so that the chat room spans worker processes), else the
+            in-process one.
 
     Returns:
         The app; ``gyrfalcon.demo:app`` is one built with the defaults.
     """
-    issuer = TokenIssuer(ttl=token_ttl, secret=secret)
+    issuer = TokenIssuer(ttl=token_ttl, secret=secret or _secret_from_env())
     app: App[Request, Response] = App(middleware=[TokenMiddleware(issuer)])
 
     # Refusals raised before accept() become HTTP responses to the handshake.
     app.add_error_handler(falcon.HTTPError, deny_handshake)
 
-    # One broadcaster for both rooms; it serializes broadcasts with the same
-    # TEXT handler that ws.send_media() uses, so both look alike on the wire.
-    text_handler = app.ws_options.media_handlers[WebSocketPayloadType.TEXT]
-    broadcaster = Broadcaster(text_handler.serialize)
-    chat = ChatRoom(broadcaster)
-    ticker = Ticker(broadcaster, rate=feed_rate)
+    # One hub for the room and the feed; it serializes broadcasts with the
+    # app's media handlers, as ws.send_media() does, so both look alike on
+    # the wire, and frames each broadcast once for all its subscribers.
+    app.hub = Hub(backend if backend is not None else _backend_from_env())
+    chat = ChatRoom(app.hub)
+    ticker = Ticker(app.hub, rate=feed_rate)
 
     files = StaticFiles()
     app.add_route('/', files)
     app.add_route('/static/{name}', files)
     app.add_route('/token', TokenResource(issuer))
-    app.add_route('/stats', Stats(chat, broadcaster, ticker))
+    app.add_route('/stats', Stats(chat, app.hub, ticker))
     app.add_route('/ws/chat', chat)
-    app.add_route('/ws/feed', EventFeed(broadcaster, ticker))
+    app.add_route('/ws/feed', EventFeed(app.hub, ticker))
     return app
+
+
+def _secret_from_env() -> bytes | None:
+    secret = os.environ.get(SECRET_ENV)
+    if secret:
+        return secret.encode()
+    url = os.environ.get(REDIS_ENV)
+    if url:
+        # APPSEC(gyrfalcon): Good enough for a demo whose tokens only carry
+        #   a display name: workers sharing a Redis share a key. A real app
+        #   sets its key from its own secret store.
+        return hashlib.sha256(b'gyrfalcon demo token key\0' + url.encode()).digest()
+    return None
+
+
+def _backend_from_env() -> Backend | None:
+    url = os.environ.get(REDIS_ENV)
+    if not url:
+        return None
+    # NOTE(gyrfalcon): Imported by name: the module needs the optional
+    #   'redis' package, which only this configuration requires.
+    redis = importlib.import_module('gyrfalcon.hub.redis')
+    backend: Backend = redis.RedisBackend(url)
+    return backend

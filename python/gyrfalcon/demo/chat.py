@@ -29,8 +29,8 @@ from typing import Any
 
 from gyrfalcon import WebSocketDisconnected
 from gyrfalcon.asgi import Request, WebSocket
-from gyrfalcon.demo.fanout import Broadcaster
 from gyrfalcon.demo.handshake import accept
+from gyrfalcon.hub import Hub
 
 __all__ = ['CHAT_TOPIC', 'MAX_TEXT', 'ChatRoom']
 
@@ -43,12 +43,12 @@ class ChatRoom:
     """The chat room resource.
 
     Args:
-        broadcaster: Delivers the room's messages to every member.
+        hub: Delivers the room's messages to every member (``app.hub``).
         history_size: How many past messages a newcomer receives.
     """
 
-    def __init__(self, broadcaster: Broadcaster, history_size: int = 50) -> None:
-        self._broadcaster = broadcaster
+    def __init__(self, hub: Hub, history_size: int = 50) -> None:
+        self._hub = hub
         self._history: collections.deque[dict[str, Any]] = collections.deque(
             maxlen=history_size
         )
@@ -67,29 +67,30 @@ class ChatRoom:
         name: str = req.context.user
         await accept(ws)
 
-        async with self._broadcaster.subscribe(CHAT_TOPIC, ws) as subscription:
-            # From here on, broadcasts queue up for this client; the welcome
-            # goes out first, then subscription.start() lets them flow. The
-            # history in the welcome and the queued broadcasts meet exactly:
-            # nothing can be published between subscribing and the snapshot.
-            welcome = {
-                'type': 'welcome',
-                'name': name,
-                'online': sorted({*self._members, name}),
-                'history': list(self._history),
-            }
-            # (If the client is gone already, this raises
-            # WebSocketDisconnected, which the framework logs at DEBUG.)
-            await ws.send_media(welcome)
-            subscription.start()
-            self._members[name] += 1
-            self._broadcaster.publish(
+        # From here on, broadcasts are held for this client (paused=True);
+        # the welcome goes out first, then resume() lets them flow. The
+        # history in the welcome and the held broadcasts meet exactly:
+        # nothing published after subscribing is missing from the held ones.
+        # The connection leaves the topic by itself when it closes.
+        subscription = await self._hub.subscribe(ws, CHAT_TOPIC, paused=True)
+        welcome = {
+            'type': 'welcome',
+            'name': name,
+            'online': sorted({*self._members, name}),
+            'history': list(self._history),
+        }
+        # (If the client is gone already, this raises
+        # WebSocketDisconnected, which the framework logs at DEBUG.)
+        await ws.send_media(welcome)
+        subscription.resume()
+        self._members[name] += 1
+        try:
+            await self._hub.publish(
                 CHAT_TOPIC, {'type': 'joined', 'name': name, 'online': self.online}
             )
-            try:
-                await self._converse(ws, name)
-            finally:
-                self._leave(name)
+            await self._converse(ws, name)
+        finally:
+            await self._leave(name)
 
     async def _converse(self, ws: WebSocket, name: str) -> None:
         """Relay what the member says until it leaves."""
@@ -119,9 +120,9 @@ class ChatRoom:
                 # with this code and reason, and answers with its own.
                 await ws.close(1000, 'Goodbye')
                 return
-            self._say(name, text)
+            await self._say(name, text)
 
-    def _say(self, name: str, text: str) -> None:
+    async def _say(self, name: str, text: str) -> None:
         self._last_id += 1
         message = {
             'type': 'message',
@@ -131,13 +132,13 @@ class ChatRoom:
             'ts': round(time.time(), 3),
         }
         self._history.append(message)
-        self._broadcaster.publish(CHAT_TOPIC, message)
+        await self._hub.publish(CHAT_TOPIC, message)
 
-    def _leave(self, name: str) -> None:
+    async def _leave(self, name: str) -> None:
         self._members[name] -= 1
         if self._members[name] <= 0:
             del self._members[name]
-        self._broadcaster.publish(
+        await self._hub.publish(
             CHAT_TOPIC, {'type': 'left', 'name': name, 'online': self.online}
         )
 

@@ -7,22 +7,29 @@ times a second: ``seq`` counts up by one per event, ``ts`` is the server's
 Unix time when the event was made and ``value`` a random walk to plot.
 Clients don't need to send anything; what they send is ignored.
 
-One ``Ticker`` makes the events for everyone and publishes each one once.
-It runs only while someone listens: the first listener starts it and it
-stops by itself after the last one leaves, so an idle server does no work,
-and the app needs no startup hook.
+One ``Ticker`` makes the events for everyone and publishes each one once,
+through the hub. It runs only while someone listens: the first listener
+starts it and it stops by itself after the last one leaves, so an idle
+server does no work, and the app needs no startup hook.
+
+Each process has its own ticker and its own feed topic (``Ticker.topic``),
+so with several workers every client follows the ticker of the worker it
+is connected to, with one sequence of ``seq`` numbers, even when the hub
+is shared (``gyrfalcon demo --redis URL --workers N``); the chat room is
+the part that spans processes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 import time
 
 import gyrfalcon as falcon
 from gyrfalcon.asgi import Request, WebSocket
-from gyrfalcon.demo.fanout import Broadcaster
 from gyrfalcon.demo.handshake import accept
+from gyrfalcon.hub import Hub
 from gyrfalcon.protocol import ENGINE
 from gyrfalcon.server.fastpath import EXTENSION
 
@@ -35,18 +42,24 @@ class Ticker:
     """Publish a tick to the feed topic `rate` times a second.
 
     Args:
-        broadcaster: Delivers the ticks.
+        hub: Delivers the ticks (``app.hub``).
         rate: Events per second.
+
+    Attributes:
+        topic (str): This ticker's topic: ``feed:`` and a random suffix,
+            so that the tickers of several processes sharing a hub do not
+            mix their events.
     """
 
-    def __init__(self, broadcaster: Broadcaster, rate: float = 10.0) -> None:
+    def __init__(self, hub: Hub, rate: float = 10.0) -> None:
         if rate <= 0:
             raise ValueError('rate must be positive')
         self.rate = rate
         self.seq = 0
         """The counter of the last event made."""
         self.value = 100.0
-        self._broadcaster = broadcaster
+        self.topic = f'{FEED_TOPIC}:{secrets.token_hex(4)}'
+        self._hub = hub
         self._random = random.Random()
         self._task: asyncio.Task[None] | None = None
 
@@ -59,17 +72,17 @@ class Ticker:
         loop = asyncio.get_running_loop()
         interval = 1.0 / self.rate
         deadline = loop.time()
-        while self._broadcaster.subscriber_count(FEED_TOPIC):
+        while listeners := self._hub.count(self.topic):
             self.seq += 1
             self.value = round(max(1.0, self.value + self._random.gauss(0, 0.5)), 2)
-            self._broadcaster.publish(
-                FEED_TOPIC,
+            await self._hub.publish(
+                self.topic,
                 {
                     'type': 'tick',
                     'seq': self.seq,
                     'ts': round(time.time(), 3),
                     'value': self.value,
-                    'listeners': self._broadcaster.subscriber_count(FEED_TOPIC),
+                    'listeners': listeners,
                 },
             )
             # Sleep until the next deadline rather than for a fixed interval,
@@ -86,34 +99,35 @@ class EventFeed:
     """The event feed resource.
 
     Args:
-        broadcaster: Delivers the events.
+        hub: Delivers the events (``app.hub``).
         ticker: Makes the events.
     """
 
-    def __init__(self, broadcaster: Broadcaster, ticker: Ticker) -> None:
-        self._broadcaster = broadcaster
+    def __init__(self, hub: Hub, ticker: Ticker) -> None:
+        self._hub = hub
         self._ticker = ticker
 
     async def on_websocket(self, req: Request, ws: WebSocket) -> None:
         """Push events to one client until it leaves."""
         await accept(ws)
-        async with self._broadcaster.subscribe(FEED_TOPIC, ws) as subscription:
-            await ws.send_media(
-                {
-                    'type': 'hello',
-                    'rate': self._ticker.rate,
-                    'seq': self._ticker.seq,
-                    'server': _server_name(req),
-                }
-            )
-            subscription.start()
-            self._ticker.ensure_running()
+        # Ticks are held until the hello is sent (paused=True).
+        subscription = await self._hub.subscribe(ws, self._ticker.topic, paused=True)
+        await ws.send_media(
+            {
+                'type': 'hello',
+                'rate': self._ticker.rate,
+                'seq': self._ticker.seq,
+                'server': _server_name(req),
+            }
+        )
+        subscription.resume()
+        self._ticker.ensure_running()
 
-            # The feed only pushes, but it still reads: iterating over the
-            # connection ends as soon as the client closes it (or the
-            # connection drops), which is when the subscription must end.
-            async for _ in ws:
-                pass
+        # The feed only pushes, but it still reads: iterating over the
+        # connection ends as soon as the client closes it (or the
+        # connection drops); the connection then leaves the topic.
+        async for _ in ws:
+            pass
 
 
 def _server_name(req: Request) -> str:

@@ -60,7 +60,10 @@ of the event-loop iteration at the latest).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from ..protocol import DeflateParams
 
 __all__ = ['EXTENSION', 'EngineChannel', 'get_channel']
 
@@ -147,6 +150,75 @@ class EngineChannel(Protocol):
                 already sent ``websocket.close``.
             OSError: The connection is closed or lost.
             TypeError: ``data`` is not a bytes-like object.
+        """
+        ...
+
+    def send_prepared(
+        self,
+        frame: bytes | bytearray | memoryview,
+        *,
+        compressed: bool = False,
+        flush: bool = True,
+    ) -> None:
+        """Queue a frame built once by ``prepare_frame()`` for many peers.
+
+        The bytes go out as they are, under the same write-through/batch rule
+        as ``send_text()``. A hub builds each message's frame once and hands
+        the same bytes to every subscriber's channel.
+
+        Args:
+            frame: One complete frame from the engine's ``prepare_frame()``.
+
+        Keyword Args:
+            compressed (bool): The frame was compressed (``prepare_frame()``
+                with ``deflate_window_bits``, at most this connection's
+                ``deflate.server_max_window_bits``); only for a connection
+                that negotiated permessage-deflate.
+            flush (bool): False batches the frame even when the connection
+                is idle: it is written with the connection's batch, on the
+                next event-loop iteration at the latest (or at once when the
+                engine's output reaches its limit). A burst of publishes in
+                one iteration then costs one ``transport.write()`` per
+                connection instead of one per message.
+
+        Raises:
+            RuntimeError: The connection was not accepted yet, or the app
+                already sent ``websocket.close``.
+            OSError: The connection is closed or lost.
+            TypeError: `frame` is not bytes-like.
+            ValueError: `compressed` is True but permessage-deflate was not
+                negotiated.
+        """
+        ...
+
+    def close(self, code: int = 1000, reason: str = '') -> None:
+        """Close the connection now, without waiting for anything.
+
+        The Close frame is queued behind whatever is still unsent, even while
+        writing is paused (``send()`` of ``websocket.close`` would wait for
+        the transport to drain first). The app then sees the connection as
+        closed with this code, and the transport is closed when the peer
+        answers or ``close_timeout`` passes. Does nothing unless the
+        connection is open. A hub uses this to close a peer that fell too
+        far behind.
+
+        Args:
+            code: The close code (the caller checked it).
+            reason: The close reason.
+        """
+        ...
+
+    @property
+    def deflate(self) -> DeflateParams | None:
+        """The permessage-deflate parameters agreed in the handshake, if any."""
+        ...
+
+    @property
+    def buffered_amount(self) -> int:
+        """How many bytes were sent but are not yet on the network.
+
+        The engine's pending output plus the transport's write buffer: what
+        a peer that stopped reading holds up in this process.
         """
         ...
 

@@ -18,6 +18,7 @@
 //! The payload of every message is `--size` bytes of ASCII sent as TEXT.
 
 mod codec;
+mod fanout;
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -40,6 +41,7 @@ struct Options {
     messages: usize,
     step: usize,
     threads: usize,
+    rounds: usize,
 }
 
 fn parse(args: &[String]) -> Result<(String, Options), String> {
@@ -57,6 +59,7 @@ fn parse(args: &[String]) -> Result<(String, Options), String> {
         messages: 100,
         step: 250,
         threads: 2,
+        rounds: 50,
     };
     let mut rest = args[1..].iter();
     while let Some(flag) = rest.next() {
@@ -71,6 +74,7 @@ fn parse(args: &[String]) -> Result<(String, Options), String> {
             "--messages" => options.messages = value.parse().map_err(bad)?,
             "--step" => options.step = value.parse().map_err(bad)?,
             "--threads" => options.threads = value.parse().map_err(bad)?,
+            "--rounds" => options.rounds = value.parse().map_err(bad)?,
             "--seconds" => {
                 options.seconds = value.parse().map_err(|_| format!("bad value {value}"))?;
             }
@@ -474,6 +478,7 @@ fn main() -> ExitCode {
         "seq" => sequential(&options),
         "pipe" => pipelined(&options),
         "push" => push(&options),
+        "fanout" => fanout::fanout(&options),
         "idle" => idle(&options),
         "accept" => accept(&options),
         other => {
