@@ -162,6 +162,13 @@ PAGES = [
         [Section('gyrfalcon.server'), Section('gyrfalcon.server.uvicorn')],
     ),
     Page(
+        'hub.md',
+        'The hub',
+        'Topics, publish encoded once, slow-consumer policy, presence; the '
+        'in-process and Redis backends.',
+        [Section('gyrfalcon.hub'), Section('gyrfalcon.hub.redis')],
+    ),
+    Page(
         'cli.md',
         'The `gyrfalcon` command',
         '`gyrfalcon serve`, `gyrfalcon demo` and their options.',

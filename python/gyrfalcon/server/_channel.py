@@ -183,14 +183,16 @@ class Channel(dict[str, Any]):
                 if not batch:
                     protocol.loop.call_soon(_flush_batch, batch)
                 batch.append(protocol)
-        elif protocol._in_read or engine.queued_messages:
-            if engine.writing_paused:
-                protocol._flush()
-            elif not protocol._flush_scheduled:
-                protocol._flush_scheduled = True
-                protocol.loop.call_soon(protocol._deferred_flush)
-        else:
-            protocol.transport.write(engine.data_to_send())
+            return
+        # The write policy of send_text().
+        if not protocol._flush_scheduled:
+            protocol._flush_scheduled = True
+            protocol.loop.call_soon(protocol._deferred_flush)
+            if not (protocol._in_read or engine.queued_messages):
+                protocol.transport.write(engine.data_to_send())
+                return
+        if engine.writing_paused:
+            protocol._flush()
 
     @property
     def deflate(self) -> DeflateParams | None:
