@@ -109,6 +109,29 @@ async def test_events_published_during_a_replay_come_once_and_after_it() -> None
         await again.close()
 
 
+async def test_a_replay_from_a_process_behind_the_client_sends_nothing_twice() -> None:
+    # The client saw up to 'e-2' on a process that is ahead; this process
+    # delivers 'e-1' to 'e-3' live while its replay catches up, then the
+    # replay holds what came after 'e-2'. The client gets 'e-3' once.
+    class Lagging(InProcessBackend):
+        async def replay(self, topic: str, last_event_id: str) -> Any:
+            assert self._deliver is not None
+            for i in (1, 2, 3):
+                self._deliver(topic, Event(f'live {i}', f'e-{i}'))
+            return [Event('live 3', 'e-3')]
+
+    hub = Hub(Lagging())
+    hub.configure('feed', retain=100, envelope=lambda e: f'{e.event_id} {e.payload}')
+    served, app, subscriber = hub_app('fast', hub)
+    async with serve(served, ws_class('fast')) as server:
+        client = await connect(f'{server.url}/sub/feed?last=e-2')
+        assert await client.recv() == 'e-3 live 3'
+        assert await client.recv() == 'subscribed'
+        await hub.publish('feed', 'after')
+        assert (await client.recv()).endswith(' after')
+        await client.close()
+
+
 async def test_a_gap_reaches_every_subscriber_in_order(path: str) -> None:
     backend = GappyBackend()
     hub = Hub(backend)

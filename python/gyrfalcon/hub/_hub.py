@@ -441,7 +441,7 @@ class Hub:
             await self._sync_backend(state)
             if last_event_id is not None:
                 events = await self.backend.replay(topic, last_event_id)
-                self._resume(subscription, events)
+                self._resume(subscription, events, last_event_id)
                 if peer.queue:
                     # NOTE(gyrfalcon): On the fallback path the replay waits
                     #   in the queue: send it before returning, as the fast
@@ -454,9 +454,22 @@ class Hub:
             raise
         return subscription
 
-    def _resume(self, subscription: Subscription, events: list[Event] | None) -> None:
+    def _resume(
+        self,
+        subscription: Subscription,
+        events: list[Event] | None,
+        last_event_id: str | None = None,
+    ) -> None:
         """Send a replay and the events held meanwhile (or keep holding them)."""
         pending = subscription._pending or []
+        if last_event_id is not None:
+            # Live events held while the replay was read may reach back to
+            # the client's own last event (a process behind the client had to
+            # catch up first): the client has those, up to and including it.
+            for index, event in enumerate(pending):
+                if event.event_id == last_event_id:
+                    del pending[: index + 1]
+                    break
         subscription._pending = None
         state = subscription._state
         if state is None:
