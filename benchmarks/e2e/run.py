@@ -790,7 +790,12 @@ everyone, see below).
   which replies inside its read callback, and 2 `epoll_wait` for us,
   because an ASGI app replies from its own task, one event-loop iteration
   after the read. The framework facade now costs nothing measurable over
-  the bare adapter here.
+  the bare adapter here. The tables above (2026-11-24, 3 rounds) were all
+  taken in the slow state (every server near 55-85 µs per round trip):
+  there Gyrfalcon reaches 1.23x Falcon by round trips and 1.6x by server
+  CPU per round trip (41 µs against 67 µs), and 0.95x picows. Whether the
+  2x Falcon target holds therefore depends on the machine's state; it was
+  met in the quiet state (2.1x to 2.9x in earlier runs), not in this one.
 - **Push to 1,000 connections (2x Falcon): met since `df3a7ab`.** Before
   it, every server, picows included, made one `sendto` per pushed message
   (20,200 system calls for 20,000 messages to 100 connections): a loop of
