@@ -230,10 +230,6 @@ def test_demo_without_the_demo_app_fails_clearly(
 
 
 async def test_demo_serves_the_demo_app() -> None:
-    from importlib.util import find_spec
-
-    if find_spec('gyrfalcon.demo') is None:
-        pytest.skip('gyrfalcon.demo is not in this tree yet')
     async with run_gyrfalcon('demo', '--port', '0') as server:
         assert server.port > 0
         assert await server.stop() == 0
