@@ -16,7 +16,6 @@ __all__ = [
     'env_int',
     'env_limit',
     'env_list',
-    'env_positive_int',
 ]
 
 
@@ -96,31 +95,6 @@ def env_bool(name: str, default: bool) -> bool:
     if value in ('0', 'false', 'no', 'off'):
         return False
     raise ValueError(f'{name} must be 1 or 0 (true or false), not {value!r}')
-
-
-def env_positive_int(name: str, default: int) -> int:
-    """Read a positive whole number (a count or a size in bytes).
-
-    Args:
-        name: The environment variable.
-        default: The value when it is unset or empty.
-
-    Returns:
-        The number.
-
-    Raises:
-        ValueError: The value is not a positive integer.
-    """
-    value = os.environ.get(name, '').strip()
-    if not value:
-        return default
-    try:
-        result = int(value)
-    except ValueError:
-        raise ValueError(f'{name} must be a positive integer, not {value!r}') from None
-    if result < 1:
-        raise ValueError(f'{name} must be positive')
-    return result
 
 
 def env_list(name: str) -> tuple[str, ...] | None:

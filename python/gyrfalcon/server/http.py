@@ -61,7 +61,7 @@ from uvicorn.protocols.http.httptools_impl import (
 )
 from uvicorn.server import ServerState
 
-from ._settings import env_float, env_positive_int
+from ._settings import env_float, env_int
 
 __all__ = ['HttpToolsProtocol']
 
@@ -102,10 +102,10 @@ class HttpToolsProtocol(_UvicornHttpToolsProtocol):
     """
 
     head_timeout: float = env_float('GYRFALCON_HTTP_HEAD_TIMEOUT', 10.0)
-    max_request_line: int = env_positive_int('GYRFALCON_HTTP_MAX_REQUEST_LINE', 8192)
-    max_header_line: int = env_positive_int('GYRFALCON_HTTP_MAX_HEADER_LINE', 8192)
-    max_headers: int = env_positive_int('GYRFALCON_HTTP_MAX_HEADERS', 128)
-    max_head_size: int = env_positive_int('GYRFALCON_HTTP_MAX_HEAD_SIZE', 65536)
+    max_request_line: int = env_int('GYRFALCON_HTTP_MAX_REQUEST_LINE', 8192, 1)
+    max_header_line: int = env_int('GYRFALCON_HTTP_MAX_HEADER_LINE', 8192, 1)
+    max_headers: int = env_int('GYRFALCON_HTTP_MAX_HEADERS', 128, 1)
+    max_head_size: int = env_int('GYRFALCON_HTTP_MAX_HEAD_SIZE', 65536, 1)
 
     def __init__(
         self,

@@ -97,7 +97,6 @@ from ._settings import (
     env_int,
     env_limit,
     env_list,
-    env_positive_int,
 )
 
 if TYPE_CHECKING:
@@ -337,9 +336,9 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
     max_connections: int | None = env_limit('GYRFALCON_WS_MAX_CONNECTIONS', None)
     max_frame_size: int | None = env_limit('GYRFALCON_WS_MAX_FRAME_SIZE', None)
     max_fragments: int | None = env_limit('GYRFALCON_WS_MAX_FRAGMENTS', None)
-    max_request_line: int = env_positive_int('GYRFALCON_HTTP_MAX_REQUEST_LINE', 8192)
-    max_header_line: int = env_positive_int('GYRFALCON_HTTP_MAX_HEADER_LINE', 8192)
-    max_headers: int = env_positive_int('GYRFALCON_HTTP_MAX_HEADERS', 128)
+    max_request_line: int = env_int('GYRFALCON_HTTP_MAX_REQUEST_LINE', 8192, 1)
+    max_header_line: int = env_int('GYRFALCON_HTTP_MAX_HEADER_LINE', 8192, 1)
+    max_headers: int = env_int('GYRFALCON_HTTP_MAX_HEADERS', 128, 1)
 
     def __init__(
         self,
@@ -870,23 +869,7 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                         engine.send_text(text)
                 except InvalidState:
                     raise self._disconnected() from None
-                # The write policy (Channel.send_text() does the same): the
-                # first send of an event-loop iteration on an idle connection
-                # is written through at once (latency); the sends that follow
-                # it in the same iteration, and every send made inside a read
-                # or while received messages wait (the app answers them before
-                # it waits again), are batched into one transport.write() by
-                # the flush scheduled for the end of the iteration, or by the
-                # app's next wait for input. Past the engine's outbound high
-                # water mark the batch is written at once.
-                if not self._flush_scheduled:
-                    self._flush_scheduled = True
-                    self.loop.call_soon(self._deferred_flush)
-                    if not (self._in_read or engine.queued_messages):
-                        self.transport.write(engine.data_to_send())
-                        return
-                if engine.writing_paused:
-                    self._flush()
+                self._after_send()
             elif message_type == 'websocket.close':
                 self._close(message)
             else:
@@ -1108,6 +1091,25 @@ class WebSocketProtocol(asyncio.BufferedProtocol):
                 f"{method}() may not be called after sending 'websocket.close'"
             )
         return RuntimeError(f'{method}() may not be called before accept')
+
+    def _after_send(self) -> None:
+        # The write policy: the first send of an event-loop iteration on an
+        # idle connection is written through at once (latency); the sends
+        # that follow it in the same iteration, and every send made inside a
+        # read or while received messages wait (the app answers them before it
+        # waits again), are batched into one transport.write() by the flush
+        # scheduled for the end of the iteration, or by the app's next wait for
+        # input. Past the engine's outbound high-water mark the batch is
+        # written at once. Channel.send_text() and send_binary() inline it.
+        engine = self._engine
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self.loop.call_soon(self._deferred_flush)
+            if not (self._in_read or engine.queued_messages):
+                self.transport.write(engine.data_to_send())
+                return
+        if engine.writing_paused:
+            self._flush()
 
     def _deferred_flush(self) -> None:
         self._flush_scheduled = False
